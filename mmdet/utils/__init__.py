@@ -1,0 +1,5 @@
+from .checkpoint import (CheckpointError, compare_state_dicts, extract_state_dict,
+                         load_checkpoint, load_state_dict, read_checkpoint)
+
+__all__ = ['CheckpointError', 'compare_state_dicts', 'extract_state_dict', 'load_checkpoint',
+           'load_state_dict', 'read_checkpoint']

@@ -1,0 +1,4 @@
+from .frozen_bn import FrozenBatchNorm2d
+from .resnet import BasicBlock, Bottleneck, ResLayer, ResNet
+
+__all__ = ['BasicBlock', 'Bottleneck', 'FrozenBatchNorm2d', 'ResLayer', 'ResNet']

@@ -1,0 +1,3 @@
+from .two_stage import MaskRCNN, TwoStageDetector
+
+__all__ = ['MaskRCNN', 'TwoStageDetector']

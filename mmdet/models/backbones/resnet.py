@@ -1,0 +1,278 @@
+"""ResNet backbone as in mmdetection 3.x.
+
+Module and parameter names are those of mmdetection and torchvision (``conv1``, ``bn1``,
+``layer1.0.conv1``, ``layer1.0.downsample.0``, ...), so mmdetection checkpoints and
+torchvision ImageNet state dicts (``init_cfg=dict(type='Pretrained', checkpoint=...)``)
+load as they are; torchvision's ``fc.*`` keys are reported as unexpected and ignored.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
+
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule, Sequential
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdet.registry import MODELS
+
+OptConfig = Optional[dict]
+MultiConfig = Union[dict, List[dict], None]
+
+
+class _ResBlock(BaseModule):
+    """What both residual blocks share: the residual sum, ReLU and checkpointing."""
+
+    expansion: int = 1
+
+    # Set by subclasses: relu, downsample (None or conv1x1 + norm).
+    relu: nn.Module
+    downsample: Optional[nn.Module]
+
+    def __init__(self, with_cp: bool = False, init_cfg: MultiConfig = None) -> None:
+        super().__init__(init_cfg)
+        self.with_cp = with_cp
+
+    def _residual(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def _inner_forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        return self._residual(x) + identity
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.with_cp and x.requires_grad:
+            out = cp.checkpoint(self._inner_forward, x, use_reentrant=False)
+        else:
+            out = self._inner_forward(x)
+        return self.relu(out)
+
+
+class BasicBlock(_ResBlock):
+    """Two 3x3 convs (ResNet-18/34). The stride is on the first conv; ``style`` is
+    accepted for a uniform interface and has no effect."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1,
+                 downsample: Optional[nn.Module] = None, style: str = 'pytorch',
+                 with_cp: bool = False, conv_cfg: OptConfig = None,
+                 norm_cfg: dict = dict(type='BN'), init_cfg: MultiConfig = None) -> None:
+        super().__init__(with_cp, init_cfg)
+        assert style in ('pytorch', 'caffe'), style
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
+        self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
+        self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 3, stride=stride,
+                                      padding=dilation, dilation=dilation, bias=False)
+        self.add_module(self.norm1_name, norm1)
+        self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, padding=1, bias=False)
+        self.add_module(self.norm2_name, norm2)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride, self.dilation = stride, dilation
+
+    @property
+    def norm1(self) -> nn.Module:
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self) -> nn.Module:
+        return getattr(self, self.norm2_name)
+
+    def _residual(self, x: Tensor) -> Tensor:
+        out = self.relu(self.norm1(self.conv1(x)))
+        return self.norm2(self.conv2(out))
+
+
+class Bottleneck(_ResBlock):
+    """1x1 -> 3x3 -> 1x1 (ResNet-50/101/152). ``style='pytorch'`` puts the stride on
+    the 3x3 conv (torchvision, "ResNet v1.5"), ``'caffe'`` on the first 1x1 conv."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1,
+                 downsample: Optional[nn.Module] = None, style: str = 'pytorch',
+                 with_cp: bool = False, conv_cfg: OptConfig = None,
+                 norm_cfg: dict = dict(type='BN'), init_cfg: MultiConfig = None) -> None:
+        super().__init__(with_cp, init_cfg)
+        assert style in ('pytorch', 'caffe'), style
+        self.conv1_stride, self.conv2_stride = (1, stride) if style == 'pytorch' else (stride, 1)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
+        self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
+        self.norm3_name, norm3 = build_norm_layer(norm_cfg, planes * self.expansion, postfix=3)
+        self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 1, stride=self.conv1_stride,
+                                      bias=False)
+        self.add_module(self.norm1_name, norm1)
+        self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, stride=self.conv2_stride,
+                                      padding=dilation, dilation=dilation, bias=False)
+        self.add_module(self.norm2_name, norm2)
+        self.conv3 = build_conv_layer(conv_cfg, planes, planes * self.expansion, 1, bias=False)
+        self.add_module(self.norm3_name, norm3)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride, self.dilation, self.style = stride, dilation, style
+
+    @property
+    def norm1(self) -> nn.Module:
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self) -> nn.Module:
+        return getattr(self, self.norm2_name)
+
+    @property
+    def norm3(self) -> nn.Module:
+        return getattr(self, self.norm3_name)
+
+    def _residual(self, x: Tensor) -> Tensor:
+        out = self.relu(self.norm1(self.conv1(x)))
+        out = self.relu(self.norm2(self.conv2(out)))
+        return self.norm3(self.conv3(out))
+
+
+class ResLayer(Sequential):
+    """One stage: ``num_blocks`` blocks, the first one strided and with a
+    conv1x1 + norm ``downsample`` branch when the shape changes."""
+
+    def __init__(self, block: Type[_ResBlock], inplanes: int, planes: int, num_blocks: int,
+                 stride: int = 1, conv_cfg: OptConfig = None,
+                 norm_cfg: dict = dict(type='BN'), **block_kwargs) -> None:
+        out_planes = planes * block.expansion
+        downsample = None
+        if stride != 1 or inplanes != out_planes:
+            downsample = nn.Sequential(
+                build_conv_layer(conv_cfg, inplanes, out_planes, 1, stride=stride, bias=False),
+                build_norm_layer(norm_cfg, out_planes)[1])
+        blocks = [block(inplanes, planes, stride=stride, downsample=downsample,
+                        conv_cfg=conv_cfg, norm_cfg=norm_cfg, **block_kwargs)]
+        blocks += [block(out_planes, planes, stride=1, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                         **block_kwargs) for _ in range(1, num_blocks)]
+        super().__init__(*blocks)
+
+
+@MODELS.register_module()
+class ResNet(BaseModule):
+    """ResNet backbone returning the feature maps of the stages in ``out_indices``.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        in_channels: input image channels.
+        stem_channels: output channels of the 7x7 stem conv (``base_channels`` if None).
+        base_channels: width of the first stage; stage i outputs
+            ``base_channels * 2**i * block.expansion`` channels.
+        num_stages: number of stages (1-4).
+        strides, dilations: per-stage stride and dilation of the first block.
+        out_indices: stages whose outputs are returned (0-based).
+        style: 'pytorch' (stride on the 3x3 conv) or 'caffe' (on the first 1x1 conv).
+        frozen_stages: -1 freezes nothing, 0 the stem, k the stem and stages 1..k
+            (parameters stop requiring grad; those modules stay in eval mode).
+        conv_cfg, norm_cfg: mmcv conv / norm configs (BN, GN, SyncBN, FrozenBN, ...).
+        norm_eval: keep every BatchNorm in eval mode (running statistics) when training.
+        with_cp: trade compute for memory with ``torch.utils.checkpoint`` in each block.
+        zero_init_residual: zero the last norm of each block in the default init.
+        init_cfg: mmengine init config; None gives Kaiming convs and unit norms.
+    """
+
+    arch_settings: Dict[int, Tuple[Type[_ResBlock], Tuple[int, ...]]] = {
+        18: (BasicBlock, (2, 2, 2, 2)),
+        34: (BasicBlock, (3, 4, 6, 3)),
+        50: (Bottleneck, (3, 4, 6, 3)),
+        101: (Bottleneck, (3, 4, 23, 3)),
+        152: (Bottleneck, (3, 8, 36, 3)),
+    }
+
+    def __init__(self, depth: int, in_channels: int = 3, stem_channels: Optional[int] = None,
+                 base_channels: int = 64, num_stages: int = 4,
+                 strides: Sequence[int] = (1, 2, 2, 2), dilations: Sequence[int] = (1, 1, 1, 1),
+                 out_indices: Sequence[int] = (0, 1, 2, 3), style: str = 'pytorch',
+                 deep_stem: bool = False, avg_down: bool = False, frozen_stages: int = -1,
+                 conv_cfg: OptConfig = None,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = True,
+                 with_cp: bool = False, zero_init_residual: bool = True,
+                 init_cfg: MultiConfig = None) -> None:
+        super().__init__(init_cfg)
+        if depth not in self.arch_settings:
+            raise KeyError(f'invalid depth {depth} for ResNet, '
+                           f'choose from {sorted(self.arch_settings)}')
+        if deep_stem or avg_down:
+            raise NotImplementedError('deep_stem and avg_down (ResNetV1d) are not supported')
+        assert 1 <= num_stages <= 4, num_stages
+        assert len(strides) == len(dilations) == num_stages, (strides, dilations)
+        assert max(out_indices) < num_stages, out_indices
+        assert style in ('pytorch', 'caffe'), style
+        self.block, stage_blocks = self.arch_settings[depth]
+        self.depth = depth
+        self.stem_channels = base_channels if stem_channels is None else stem_channels
+        self.base_channels = base_channels
+        self.num_stages = num_stages
+        self.strides, self.dilations = tuple(strides), tuple(dilations)
+        self.out_indices = tuple(out_indices)
+        self.style = style
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.zero_init_residual = zero_init_residual
+
+        block_init_cfg = None
+        if init_cfg is None:
+            self.init_cfg = [dict(type='Kaiming', layer='Conv2d'),
+                             dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
+            if zero_init_residual:
+                last_norm = 'norm2' if self.block is BasicBlock else 'norm3'
+                block_init_cfg = dict(type='Constant', val=0, override=dict(name=last_norm))
+
+        # Stem: conv7x7/2 + norm + ReLU + maxpool3x3/2.
+        self.conv1 = build_conv_layer(conv_cfg, in_channels, self.stem_channels, 7, stride=2,
+                                      padding=3, bias=False)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, self.stem_channels, postfix=1)
+        self.add_module(self.norm1_name, norm1)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+        self.res_layers: List[str] = []
+        inplanes = self.stem_channels
+        self.out_channels: List[int] = []
+        for i in range(num_stages):
+            planes = base_channels * 2**i
+            layer = ResLayer(self.block, inplanes, planes, stage_blocks[i], stride=strides[i],
+                             dilation=dilations[i], style=style, with_cp=with_cp,
+                             conv_cfg=conv_cfg, norm_cfg=norm_cfg, init_cfg=block_init_cfg)
+            inplanes = planes * self.block.expansion
+            self.out_channels.append(inplanes)
+            name = f'layer{i + 1}'
+            self.add_module(name, layer)
+            self.res_layers.append(name)
+        self.feat_dim = inplanes
+        self._freeze_stages()
+
+    @property
+    def norm1(self) -> nn.Module:
+        return getattr(self, self.norm1_name)
+
+    def _freeze_stages(self) -> None:
+        frozen: List[nn.Module] = []
+        if self.frozen_stages >= 0:
+            frozen += [self.conv1, self.norm1]
+        frozen += [getattr(self, f'layer{i}') for i in range(1, self.frozen_stages + 1)]
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        x = self.maxpool(self.relu(self.norm1(self.conv1(x))))
+        outs = []
+        for i, name in enumerate(self.res_layers):
+            x = getattr(self, name)(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def train(self, mode: bool = True) -> 'ResNet':
+        """Set the mode, then re-freeze frozen stages and, with ``norm_eval``, every BN."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

@@ -1,0 +1,54 @@
+"""Non-maximum suppression over groups (levels or classes)."""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+from torchvision.ops import boxes as tv_boxes
+
+
+def batched_nms(boxes: Tensor, scores: Tensor, groups: Tensor,
+                iou_threshold: float) -> Tensor:
+    """Greedy NMS run independently per group; indices kept, by descending score.
+
+    A box suppresses a lower-scored box of the same group when IoU > ``iou_threshold``.
+    """
+    if boxes.numel() == 0:
+        return boxes.new_zeros(0, dtype=torch.long)
+    return tv_boxes.batched_nms(boxes.float(), scores.float(), groups, iou_threshold)
+
+
+def multiclass_nms(bboxes: Tensor, scores: Tensor, score_thr: float, iou_threshold: float,
+                   max_per_img: int = -1) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Per-class NMS of softmax detections.
+
+    Args:
+        bboxes: (N, 4 * C) class-wise boxes or (N, 4) shared boxes.
+        scores: (N, C + 1) probabilities; the last column (background) is ignored.
+        score_thr: keep (roi, class) pairs with score strictly above it.
+        max_per_img: keep at most this many detections (all when < 0).
+
+    Returns:
+        boxes (K, 4), scores (K,), labels (K,), and the RoI index of each detection (K,).
+    """
+    num_rois, num_classes = scores.shape[0], scores.shape[1] - 1
+    fg_scores = scores[:, :num_classes]
+    roi_inds, labels = torch.nonzero(fg_scores > score_thr, as_tuple=True)
+    if bboxes.shape[1] == 4:
+        det_boxes = bboxes[roi_inds]
+    else:
+        det_boxes = bboxes.view(num_rois, num_classes, 4)[roi_inds, labels]
+    det_scores = fg_scores[roi_inds, labels]
+    keep = batched_nms(det_boxes, det_scores, labels, iou_threshold)
+    if max_per_img >= 0:
+        keep = keep[:max_per_img]
+    return det_boxes[keep], det_scores[keep], labels[keep], roi_inds[keep]
+
+
+def nms_iou_threshold(nms_cfg) -> float:
+    """The IoU threshold of an mmdetection-style ``nms=dict(type='nms', iou_threshold=..)``."""
+    if isinstance(nms_cfg, dict):
+        return float(nms_cfg.get('iou_threshold', nms_cfg.get('iou_thr')))
+    return float(nms_cfg)
+
+
+__all__ = ['batched_nms', 'multiclass_nms', 'nms_iou_threshold']

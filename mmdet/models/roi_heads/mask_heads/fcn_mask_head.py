@@ -1,0 +1,100 @@
+"""FCN mask head: convs, a 2x deconv and per-class (or one) mask logits.
+
+Parameter names follow mmdetection: ``convs.{i}.conv``, ``upsample``, ``conv_logits``.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
+
+from mmdet.registry import MODELS
+from mmdet.structures.mask import mask_targets, paste_masks
+
+
+@MODELS.register_module()
+class FCNMaskHead(BaseModule):
+
+    def __init__(self,
+                 num_convs: int = 4,
+                 roi_feat_size: int = 14,
+                 in_channels: int = 256,
+                 conv_kernel_size: int = 3,
+                 conv_out_channels: int = 256,
+                 num_classes: int = 80,
+                 class_agnostic: bool = False,
+                 scale_factor: int = 2,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 loss_mask: dict = dict(type='CrossEntropyLoss', use_mask=True,
+                                        loss_weight=1.0),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.class_agnostic = class_agnostic
+        self.roi_feat_size = roi_feat_size
+        self.convs = nn.ModuleList(
+            ConvModule(in_channels if i == 0 else conv_out_channels, conv_out_channels,
+                       conv_kernel_size, padding=(conv_kernel_size - 1) // 2,
+                       conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+            for i in range(num_convs))
+        last = conv_out_channels if num_convs > 0 else in_channels
+        self.upsample = nn.ConvTranspose2d(last, conv_out_channels, scale_factor,
+                                           stride=scale_factor)
+        self.conv_logits = nn.Conv2d(conv_out_channels, 1 if class_agnostic else num_classes, 1)
+        self.loss_mask = MODELS.build(loss_mask)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.init_cfg is None:
+            for m in (self.upsample, self.conv_logits):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+                nn.init.constant_(m.bias, 0)
+
+    @property
+    def mask_size(self) -> int:
+        return self.roi_feat_size * self.upsample.stride[0]
+
+    def forward(self, x: Tensor) -> Tensor:
+        for conv in self.convs:
+            x = conv(x)
+        return self.conv_logits(F.relu(self.upsample(x)))
+
+    def loss(self, mask_preds: Tensor, sampling_results: list, batch_gt_instances: list
+             ) -> Dict[str, Tensor]:
+        targets = torch.cat([
+            mask_targets(gt.masks, res.pos_priors, res.pos_gt_inds, self.mask_size)
+            for res, gt in zip(sampling_results, batch_gt_instances)])
+        labels = torch.cat([res.pos_gt_labels for res in sampling_results])
+        if mask_preds.shape[0] == 0:
+            return dict(loss_mask=mask_preds.sum() * 0)
+        if self.class_agnostic:
+            labels = torch.zeros_like(labels)
+        return dict(loss_mask=self.loss_mask(mask_preds, targets, labels))
+
+    def predict_by_feat(self, mask_preds: Tensor, results_list: List[InstanceData],
+                        batch_img_metas: List[dict], rcnn_test_cfg: dict,
+                        rescale: bool = False) -> List[InstanceData]:
+        """Pick each detection's class channel, paste it into the (original) image."""
+        start = 0
+        for results, meta in zip(results_list, batch_img_metas):
+            num = results.bboxes.shape[0]
+            logits = mask_preds[start:start + num]
+            start += num
+            channel = (torch.zeros_like(results.labels) if self.class_agnostic
+                       else results.labels)
+            probs = logits[torch.arange(num, device=logits.device), channel].sigmoid()
+            boxes = results.bboxes
+            if rescale:
+                sx, sy = meta['scale_factor'][:2]
+                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
+                img_h, img_w = meta['ori_shape'][:2]
+            else:
+                img_h, img_w = meta['img_shape'][:2]
+            results.bboxes = boxes
+            results.masks = paste_masks(probs, boxes, img_h, img_w,
+                                        rcnn_test_cfg.get('mask_thr_binary', 0.5))
+        return results_list
