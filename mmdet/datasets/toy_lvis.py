@@ -49,6 +49,8 @@ COLOURS = {  # RGB
 TEXTURES = ('solid', 'striped', 'dotted', 'checkered')
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'star', 'cross', 'ring', 'crescent')
 TEXTURE_RGB = (20, 20, 20)  # the dark colour of stripes, dots and checks
+_TEXTURE_DEF = dict(solid='of one colour', striped='with dark stripes',
+                    dotted='with dark dots', checkered='with a dark check pattern')
 SIMCAL_BINS = (0, 10, 100, 1000, math.inf)  # training instance-count bins (AP1..AP4)
 LVIS_STATS_FILE = (Path(__file__).resolve().parents[2].parent /
                    'shared/data/lvis_v0.5_train_categories.json')
@@ -197,3 +199,237 @@ def shape_polygons(shape, cx, cy, size, angle=0.0, aspect=1.0):
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     return [p * [aspect * size / 2, size / 2] @ rot.T + [cx, cy]
             for p in _unit_shape(shape)]
+
+
+def _class_parts(num_classes, rng):
+    """(colour, texture, shape) per class, head first; greedy balance of the parts,
+    so that the head covers every colour, texture and shape."""
+    combos = [(c, t, s) for c in COLOURS for t in TEXTURES for s in SHAPES]
+    if not 1 <= num_classes <= len(combos):
+        raise ValueError(f'num_classes must be in 1..{len(combos)}')
+    counts = [dict.fromkeys(part, 0) for part in (COLOURS, TEXTURES, SHAPES)]
+    free, parts = [combos[i] for i in rng.permutation(len(combos))], []
+    for _ in range(num_classes):
+        best = min(free, key=lambda cts: sum(
+            n[x] / len(n) for n, x in zip(counts, cts)))
+        free.remove(best)
+        parts.append(best)
+        for n, x in zip(counts, best):
+            n[x] += 1
+    return parts
+
+
+def _free_positions(occupied, h, w):
+    """Top-left corners of the h x w windows that touch no occupied pixel."""
+    H, W = occupied.shape
+    if h > H or w > W:
+        return np.zeros((0, 2), int)
+    s = np.zeros((H + 1, W + 1), np.int32)
+    s[1:, 1:] = occupied.cumsum(0).cumsum(1)
+    window = s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
+    return np.argwhere(window == 0)
+
+
+def _background(rng, h, w):
+    """Gradient of two greyish colours, low-frequency noise and translucent blobs."""
+    c0, c1 = rng.uniform(95, 190, (2, 1)) + rng.uniform(-20, 20, (2, 3))
+    a = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    t = (xx * np.cos(a) + yy * np.sin(a)) / max(h, w) / 1.5 + 0.5
+    img = c0 + (c1 - c0) * t[..., None]
+    img += cv2.resize(rng.normal(0, 12, (4, 4, 3)), (w, h), interpolation=cv2.INTER_CUBIC)
+    for _ in range(rng.integers(1, 5)):  # distractors: blurred irregular blobs
+        n, r = 16, rng.uniform(0.06, 0.25) * min(h, w)
+        ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+        rad = r * (1 + np.convolve(np.tile(rng.normal(0, .35, n), 3), np.ones(3) / 3,
+                                   'same')[n:2 * n]).clip(.3)
+        pts = rng.uniform(0, 1, 2) * [w, h] + _arc(ang, rad)
+        alpha = np.zeros((h, w), np.float32)
+        cv2.fillPoly(alpha, [np.round(pts).astype(np.int32)], rng.uniform(.3, .55))
+        alpha = cv2.GaussianBlur(alpha, (0, 0), rng.uniform(1, 3))[..., None]
+        img = img * (1 - alpha) + rng.uniform(40, 255, 3) * alpha
+    return img
+
+
+def _texture(texture, xs, ys, size, rng):
+    """Boolean selection of the pixels (xs, ys) that take the texture colour."""
+    if texture == 'solid':
+        return np.zeros(len(xs), bool)
+    p, a = np.clip(size / 3.5, 4, 12), rng.uniform(0, np.pi)
+    u = xs * np.cos(a) + ys * np.sin(a) + rng.uniform(0, p)
+    v = ys * np.cos(a) - xs * np.sin(a) + rng.uniform(0, p)
+    if texture == 'striped':
+        return u % p < p / 2
+    if texture == 'dotted':
+        return (u % p - p / 2) ** 2 + (v % p - p / 2) ** 2 < (0.3 * p) ** 2
+    return (np.floor(u / (0.6 * p)) + np.floor(v / (0.6 * p))) % 2 == 0
+
+
+def render_image(rng, height, width, parts, min_size=16, margin=1):
+    """Draw non-overlapping objects, one per (colour, texture, shape) in ``parts``.
+
+    Returns the RGB uint8 image and, per object, its polygons (2-decimal flat lists)
+    and RLE: the painted pixels are exactly the RLE's pixels.
+    """
+    img = _background(rng, height, width)
+    max_size = max(min_size, min(height, width) / 2)
+    sizes = np.exp(rng.uniform(np.log(min_size), np.log(max_size), len(parts)))
+    fill = (sizes ** 2).sum() / (0.3 * height * width)
+    sizes = np.maximum(min_size, sizes / np.sqrt(max(fill, 1.0)))
+    occupied = np.zeros((height, width), bool)
+    out = [None] * len(parts)
+    for k in np.argsort(-sizes, kind='stable'):
+        colour, texture, shape = parts[k]
+        angle, aspect = np.deg2rad(rng.uniform(-15, 15)), rng.uniform(.85, 1.15)
+        size = sizes[k]
+        while True:
+            polys = shape_polygons(shape, 0, 0, size, angle, aspect)
+            lo = np.concatenate(polys).min(0)
+            w, h = np.ceil(np.concatenate(polys).max(0) - lo).astype(int) + 2 + 2 * margin
+            free = _free_positions(occupied, h, w)
+            if len(free) or size <= min_size:
+                break
+            size = max(min_size, 0.85 * size)
+        if not len(free):
+            raise RuntimeError(f'no room for {len(parts)} objects in {height}x{width}')
+        y, x = free[rng.integers(len(free))]
+        occupied[y:y + h, x:x + w] = True
+        polys = [np.round(p - lo + [x + margin + 1, y + margin + 1], 2).ravel().tolist()
+                 for p in polys]
+        rle = mask_utils.merge(mask_utils.frPyObjects(polys, height, width))
+        ys, xs = np.nonzero(mask_utils.decode(rle))
+        rgb = np.clip(np.array(COLOURS[colour]) * rng.uniform(.9, 1.05)
+                      + rng.uniform(-12, 12, 3), 0, 255)
+        img[ys, xs] = rgb
+        sel = _texture(texture, xs, ys, size, rng)
+        img[ys[sel], xs[sel]] = TEXTURE_RGB
+        out[k] = (polys, rle)
+    img += rng.normal(0, 3, img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), out
+
+
+def _capacity(height, width, min_size, max_objects):
+    return int(np.clip(0.3 * height * width / (min_size + 6) ** 2, 1, max_objects))
+
+
+def make_toy_lvis(out_dir, num_classes=50, num_train_images=1500, num_val_images=250,
+                  image_size=(160, 160), seed=0, lvis_stats_file=None,
+                  val_image_size=None, mean_objects_per_image=6.0,
+                  max_objects_per_image=10, min_object_size=16, max_instance_ratio=2.5,
+                  min_val_instances=3, num_neg_per_image=None, not_exhaustive_frac=0.05,
+                  jpeg_quality=90):
+    """Write a toy long-tail LVIS-format dataset under ``out_dir`` (see module doc).
+
+    ``image_size`` and ``val_image_size`` (default: the same) are (H, W);
+    ``lvis_stats_file``: None = the shared LVIS v0.5 statistics if present, else the
+    built-in curve; False = built-in curve; a path = that file. ``num_neg_per_image``
+    defaults to num_classes // 8. Returns the paths: data_root, train_ann_file,
+    val_ann_file, train_img_dir, val_img_dir.
+    """
+    out = Path(out_dir)
+    rng = np.random.default_rng([seed, 0])
+    curve = load_long_tail_curve(lvis_stats_file)
+    parts = _class_parts(num_classes, rng)
+    names = ['_'.join(p) for p in parts]
+    cat_ids = {r: i + 1 for i, r in enumerate(sorted(range(num_classes),
+                                                     key=names.__getitem__))}
+    num_neg = num_classes // 8 if num_neg_per_image is None else num_neg_per_image
+    sizes = [tuple(image_size), tuple(val_image_size or image_size)]
+    caps = [_capacity(*hw, min_object_size, max_objects_per_image) for hw in sizes]
+    means = [min(mean_objects_per_image, 0.6 * c) for c in caps]
+    if num_classes > num_val_images * caps[1]:
+        raise ValueError(f'{num_val_images} val images cannot hold {num_classes} classes')
+    tr = plan_train_counts(num_classes, num_train_images, curve, means[0],
+                           max_instance_ratio)
+    va = plan_val_counts(*tr, num_val_images, means[1], min_val_instances)
+
+    splits = []
+    for tag, (split, n, counts, first_id) in enumerate(
+            [('train', num_train_images, tr, 1),
+             ('val', num_val_images, va, num_train_images + 1)]):
+        srng = np.random.default_rng([seed, 1, tag])
+        (height, width), folder = sizes[tag], out / f'{split}2017'
+        folder.mkdir(parents=True, exist_ok=True)
+        objects = assign_to_images(*counts, n, caps[tag], srng)
+        multi = [i for i, cls in enumerate(objects) if len(set(cls)) < len(cls)]
+        num_ne = min(len(multi), int(round(not_exhaustive_frac * n)))
+        ne_images = set(srng.choice(multi, num_ne, replace=False).tolist())
+        images, anns = [], []
+        for i, cls in enumerate(objects):
+            image_id, drop, not_exh = first_id + i, set(), []
+            if i in ne_images:  # leave some drawn instances of one class unannotated
+                c = srng.choice(sorted({c for c in cls if cls.count(c) > 1}))
+                idx = [j for j, cj in enumerate(cls) if cj == c]
+                drop = set(srng.choice(idx, srng.integers(1, len(idx)), replace=False))
+                not_exh = [cat_ids[c]]
+            absent = [c for c in range(num_classes) if c not in cls]
+            neg = srng.choice(absent, min(num_neg, len(absent)), replace=False)
+            file_name = f'{image_id:012d}.jpg'
+            images.append(dict(
+                id=image_id, width=width, height=height, file_name=file_name,
+                coco_url=f'http://images.cocodataset.org/{split}2017/{file_name}',
+                license=1, neg_category_ids=sorted(cat_ids[c] for c in neg),
+                not_exhaustive_category_ids=not_exh))
+            img, drawn = render_image(np.random.default_rng([seed, 2, tag, i]), height,
+                                      width, [parts[c] for c in cls], min_object_size)
+            for j, (c, (polys, rle)) in enumerate(zip(cls, drawn)):
+                if j not in drop:
+                    anns.append(dict(
+                        id=len(anns) + 1, image_id=image_id, category_id=cat_ids[c],
+                        segmentation=polys, area=int(mask_utils.area(rle)),
+                        bbox=[float(v) for v in mask_utils.toBbox(rle)]))
+            ok, buf = cv2.imencode('.jpg', img[..., ::-1], [
+                cv2.IMWRITE_JPEG_QUALITY, jpeg_quality,
+                cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+            (folder / file_name).write_bytes(buf.tobytes())
+        splits.append((split, images, anns))
+
+    train_anns = splits[0][2]
+    image_count = {c: len({a['image_id'] for a in train_anns if a['category_id'] == c})
+                   for c in cat_ids.values()}
+    instance_count = {c: sum(a['category_id'] == c for a in train_anns)
+                      for c in cat_ids.values()}
+    categories = []
+    for r in sorted(cat_ids, key=cat_ids.get):
+        (colour, texture, shape), cid = parts[r], cat_ids[r]
+        categories.append({
+            'id': cid, 'name': names[r], 'synset': f'{names[r]}.n.01',
+            'synonyms': [names[r], f'{colour} {texture} {shape}'],
+            'def': f'a {colour} {shape} {_TEXTURE_DEF[texture]}',
+            'frequency': frequency_group(image_count[cid]),
+            'image_count': image_count[cid], 'instance_count': instance_count[cid]})
+    info = dict(description='Toy long-tail instance segmentation in LVIS v0.5 format '
+                            '(generated by mmdet.datasets.toy_lvis)',
+                version='0.5', year=2020, contributor='simcal-mmdet toy generator',
+                date_created='2020/01/01', long_tail_curve=curve[3],
+                generator=dict(num_classes=num_classes, num_train_images=num_train_images,
+                               num_val_images=num_val_images, image_size=sizes[0],
+                               val_image_size=sizes[1], seed=seed))
+    licenses = [dict(id=1, name='CC0 1.0 (generated data)',
+                     url='https://creativecommons.org/publicdomain/zero/1.0/')]
+    result = dict(data_root=str(out))
+    (out / 'annotations').mkdir(parents=True, exist_ok=True)
+    for split, images, anns in splits:
+        path = out / 'annotations' / f'lvis_toy_{split}.json'
+        path.write_text(json.dumps(dict(info=info, licenses=licenses, images=images,
+                                        annotations=anns, categories=categories),
+                                   separators=(',', ':')))
+        result[f'{split}_ann_file'] = str(path)
+        result[f'{split}_img_dir'] = str(out / f'{split}2017')
+    return result
+
+
+def summarize_split(ann_file):
+    """Counts of an LVIS-format file: images, annotations, classes per frequency group,
+    classes and annotations per SimCal bin (bins of the categories' instance_count)."""
+    data = json.loads(Path(ann_file).read_text())
+    cats = {c['id']: c for c in data['categories']}
+    bins = [dict(bin=f'[{lo},{hi})', classes=0, instances=0)
+            for lo, hi in zip(SIMCAL_BINS[:-1], SIMCAL_BINS[1:])]
+    for c in cats.values():
+        bins[simcal_bin(c['instance_count'])]['classes'] += 1
+    for a in data['annotations']:
+        bins[simcal_bin(cats[a['category_id']]['instance_count'])]['instances'] += 1
+    return dict(images=len(data['images']), annotations=len(data['annotations']),
+                frequency={f: sum(c['frequency'] == f for c in cats.values())
+                           for f in 'rcf'}, bins=bins)

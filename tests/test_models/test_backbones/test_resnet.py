@@ -111,7 +111,7 @@ def test_caffe_vs_pytorch_style() -> None:
     caffe.load_state_dict(pt.state_dict())
     pt.eval()
     caffe.eval()
-    x = torch.randn(1, 3, 64, 64)
+    x = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
         out_pt, out_caffe = pt(x), caffe(x)
     assert [o.shape for o in out_pt] == [o.shape for o in out_caffe]
@@ -201,16 +201,18 @@ def test_group_norm() -> None:
 def test_frozen_bn_matches_bn_in_eval() -> None:
     bn_model = small_resnet()
     randomize_bn_stats(bn_model)
-    frozen = ResNet(depth=18, base_channels=8, norm_cfg=dict(type='FrozenBN'))
+    frozen = ResNet(depth=18, base_channels=8, norm_cfg=dict(type='FrozenBN'), norm_eval=False)
     frozen.load_state_dict(bn_model.state_dict(), strict=True)
     assert isinstance(frozen.bn1, FrozenBatchNorm2d)
     assert not any('bn' in name for name, _ in frozen.named_parameters())
     frozen.train()  # fixed statistics whatever the mode
+    assert frozen.layer2[0].bn1.training
     bn_model.eval()
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         for a, b in zip(frozen(x), bn_model(x)):
             assert torch.equal(a, b)
+    torch.testing.assert_close(frozen.state_dict(), bn_model.state_dict(), rtol=0, atol=0)
     # mmcv's builder resolves the type in any scope.
     name, layer = build_norm_layer(dict(type='FrozenBN'), 4, postfix=2)
     assert name == 'bn2' and isinstance(layer, FrozenBatchNorm2d)

@@ -1,0 +1,110 @@
+"""Forward/backward of a tiny Mask R-CNN on the CPU, class-wise and class-agnostic."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import mmdet.models  # noqa: F401
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample, InstanceData
+
+CONFIG = Path(__file__).resolve().parents[3] / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py'
+
+
+def make_batch(num_classes=8, sizes=((96, 128), (120, 100)), seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i, (h, w) in enumerate(sizes):
+        inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen))
+        n = 3
+        xy = torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.5, h * 0.5])
+        wh = 16 + torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.4, h * 0.4])
+        boxes = torch.cat([xy, xy + wh], 1)
+        masks = torch.zeros(n, h, w, dtype=torch.uint8)
+        for k, (x1, y1, x2, y2) in enumerate(boxes.round().int().tolist()):
+            masks[k, y1:y2, x1:x2] = 1
+        gt = InstanceData(bboxes=boxes, labels=torch.randint(0, num_classes, (n,), generator=gen),
+                          masks=masks)
+        samples.append(DetDataSample(gt_instances=gt, metainfo=dict(
+            img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))))
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build(agnostic=False):
+    cfg = Config.fromfile(str(CONFIG))
+    if agnostic:
+        cfg.model.roi_head.bbox_head.reg_class_agnostic = True
+        cfg.model.roi_head.mask_head.class_agnostic = True
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+@pytest.mark.parametrize('agnostic', [False, True])
+def test_loss_backward_and_predict(agnostic):
+    model = build(agnostic)
+    model.train()
+    data = model.data_preprocessor(make_batch(), training=True)
+    losses = model(**data, mode='loss')
+    expected = {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'acc', 'loss_mask'}
+    assert expected <= set(losses)
+    total = sum(v for k, v in losses.items() if k.startswith('loss'))
+    assert torch.isfinite(total) and total > 0
+    total.backward()
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert frozen and all(n.startswith(('backbone.conv1', 'backbone.bn1', 'backbone.layer1'))
+                          for n in frozen)
+    no_grad = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not no_grad, f'parameters without gradient: {no_grad}'
+
+    model.eval()
+    with torch.no_grad():
+        results = model.test_step(make_batch(seed=1))
+    for sample in results:
+        pred = sample.pred_instances
+        h, w = sample.ori_shape
+        assert pred.bboxes.shape[1] == 4 and pred.masks.shape[1:] == (h, w)
+        assert len(pred) <= model.test_cfg['rcnn']['max_per_img']
+        if len(pred):
+            assert pred.labels.max() < 8 and (pred.scores > 0.05).all()
+            assert (pred.bboxes[:, 2] <= w).all() and (pred.bboxes[:, 3] <= h).all()
+
+
+def test_images_without_objects_train():
+    model = build()
+    model.train()
+    batch = make_batch()
+    empty = InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long),
+                         masks=torch.zeros(0, 96, 128, dtype=torch.uint8))
+    batch['data_samples'][0].gt_instances = empty
+    data = model.data_preprocessor(batch, training=True)
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if k.startswith('loss'))
+    assert torch.isfinite(total)
+    total.backward()
+
+
+def test_rescale_maps_back_to_original_size():
+    model = build().eval()
+    batch = make_batch(sizes=((96, 128),))
+    sample = batch['data_samples'][0]
+    sample.set_metainfo(dict(ori_shape=(48, 64), scale_factor=(2.0, 2.0)))
+    model.test_cfg['rcnn']['score_thr'] = 0.0
+    with torch.no_grad():
+        pred = model.test_step(batch)[0].pred_instances
+    assert pred.masks.shape[1:] == (48, 64)
+    assert (pred.bboxes[:, 2] <= 64 + 1e-4).all() and (pred.bboxes[:, 3] <= 48 + 1e-4).all()
+
+
+def test_wrong_image_shape_or_dtype_is_explained():
+    model = build().eval()
+    batch = make_batch()
+    batch['inputs'][0] = batch['inputs'][0].permute(1, 2, 0)  # HWC instead of CHW
+    with pytest.raises(ValueError, match=r'inputs\[0\] must have shape \(3, H, W\)'):
+        model.data_preprocessor(batch)
+    batch = make_batch()
+    batch['inputs'][1] = batch['inputs'][1].to(torch.int32)
+    with pytest.raises(TypeError, match=r'inputs\[1\] must be uint8 or floating point'):
+        model.data_preprocessor(batch)
