@@ -6,8 +6,8 @@ the whole pipeline (Mask R-CNN, SimCal calibration, LVIS AP with APr/APc/APf and
 training-count bins) runs on a laptop CPU in minutes.
 
 Classes are ``colour x texture x shape`` (e.g. ``red_striped_star``): 8 colours,
-4 textures (solid, striped, dotted, checkered) and 8 shapes, drawn with OpenCV-free
-polygon rasterisation on a noisy gradient background with translucent distractor blobs.
+4 textures (solid, striped, dotted, checkered) and 8 shapes, painted on a noisy
+gradient background with translucent distractor blobs (which are not objects).
 A tail class shares each of its three parts with head classes (the head classes are
 chosen to cover every part), so it is learnable from a handful of examples, yet only
 its combination identifies it. Objects never overlap, and every object is painted
@@ -26,16 +26,21 @@ class) and contains every class. Both splits carry ``neg_category_ids`` (classes
 verified absent) and ``not_exhaustive_category_ids`` (a present class with some of its
 drawn instances left unannotated).
 
-Defaults: 50 classes (18 r / 19 c / 13 f), 1500 train and 250 val images of 160x160
-with 1-10 objects (about 6 on average) of 16-80 px. A ResNet-18 Mask R-CNN at reduced
-width sees ~1 epoch in ~5 CPU minutes; frequent classes get 100s of images and are
-learnt, rare ones 1-10, which is the long-tail effect SimCal targets. The head keeps
-~300-500 images per class and ~1000 instances for the top classes, so all four SimCal
-bins [0,10), [10,100), [100,1000), [1000,inf) are populated. It takes seconds to
-generate. Generation is deterministic: the same arguments give byte-identical files.
+Defaults, and why: 50 classes, 1500 train and 250 val images of 160x160, 1-10 objects
+per image (6.5 on average, LVIS has 12) of 16-80 px. 50 classes is about the fewest at
+which LVIS's shares give each group a dozen classes or more (18 r / 19 c / 13 f), with
+every colour, texture and shape among the frequent ones. 1500 images of 160 px is
+roughly one epoch of a ResNet-18 Mask R-CNN at reduced width in ~5 minutes on 2 CPU
+cores, and lets the head keep 100-470 training images per class (top classes ~1100
+instances) while the rare classes keep their real 1-10 images: the four SimCal bins
+[0,10), [10,100), [100,1000), [1000,inf) hold 12/20/15/3 classes. 250 val images give
+every class >= 3 val instances, so APr is measurable. Generation takes ~10 s on one
+core; ``num_val_images=5000, val_image_size=(64, 64)`` takes a few seconds more.
+The same arguments give byte-identical files (same numpy/OpenCV/libjpeg builds).
 """
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -78,13 +83,15 @@ def load_long_tail_curve(lvis_stats_file=None):
     ``lvis_stats_file``: None uses the default file if it exists, else the built-in
     table; False forces the built-in table; a path must exist.
     """
-    path = LVIS_STATS_FILE if lvis_stats_file is None else lvis_stats_file
-    if path is not False and (lvis_stats_file is not None or Path(path).is_file()):
-        cats = json.loads(Path(path).read_text())['categories']
+    if lvis_stats_file is None:
+        lvis_stats_file = LVIS_STATS_FILE if LVIS_STATS_FILE.is_file() else False
+    if lvis_stats_file is not False:
+        path = Path(lvis_stats_file)
+        cats = json.loads(path.read_text())['categories']
         cats = sorted(cats, key=lambda c: (-c['image_count'], -c['instance_count']))
         img = np.array([max(c['image_count'], 1) for c in cats], float)
         ratio = np.array([c['instance_count'] for c in cats]) / img
-        return (np.arange(len(img)) + 0.5) / len(img), img, ratio, Path(path).name
+        return (np.arange(len(img)) + 0.5) / len(img), img, ratio, path.name
     q = np.linspace(0, 1, len(_CURVE_IMAGES))
     return q, np.array(_CURVE_IMAGES, float), np.array(_CURVE_RATIO), 'builtin'
 
@@ -99,9 +106,15 @@ def _bisect(fits, lo=0.0, hi=1.0, steps=30):
     return lo
 
 
-def plan_train_counts(num_classes, num_images, curve, mean_objects=6.0,
+def plan_train_counts(num_classes, num_images, curve, mean_objects=6.5,
                       max_ratio=2.5, max_class_frac=0.5, knee=100):
-    """Training (image_count, instance_count) per class, head first (int arrays)."""
+    """Training (image_count, instance_count) per class, head first (int arrays).
+
+    Class k takes the curve at quantile (k + 0.5) / num_classes. Image counts <= knee
+    are kept, larger ones become ``knee * (n / knee) ** gamma`` (still > knee) with the
+    largest gamma <= 1 whose total instances fit ``num_images * mean_objects``; only
+    if gamma = 0 does not fit are all counts compressed (``n ** beta``).
+    """
     q_curve, img_curve, ratio_curve = curve[:3]
     q = (np.arange(num_classes) + 0.5) / num_classes
     img0 = np.round(np.exp(np.interp(q, q_curve, np.log(img_curve))))
@@ -120,16 +133,16 @@ def plan_train_counts(num_classes, num_images, curve, mean_objects=6.0,
     return counts(gamma, beta)
 
 
-def plan_val_counts(train_img, train_inst, num_images, mean_objects=6.0,
+def plan_val_counts(train_img, train_inst, num_images, mean_objects=6.5,
                     min_instances=3, alpha=0.5):
     """Val (image_count, instance_count) per class: flatter, every class present."""
     budget = num_images * mean_objects
     min_instances = int(max(1, min(min_instances, budget // len(train_inst))))
     base = np.asarray(train_inst, float) ** alpha
 
-    def inst(s):
+    def counts(s):
         return np.maximum(min_instances, np.round(s * base)).astype(int)
-    inst = inst(_bisect(lambda s: inst(s).sum() <= budget, 0.0, budget))
+    inst = counts(_bisect(lambda s: counts(s).sum() <= budget, 0.0, budget))
     ratio = np.maximum(1.0, np.asarray(train_inst) / np.asarray(train_img))
     img = np.clip(np.round(inst / ratio), 1, np.minimum(inst, num_images)).astype(int)
     return img, inst
@@ -186,8 +199,8 @@ def _unit_shape(shape):
         return [np.concatenate([_arc(np.linspace(a, a + np.pi + .1, 22)),
                                 _arc(np.linspace(a + np.pi + .1, a, 22), .55)])
                 for a in (-.05, np.pi - .05)]
-    if shape == 'crescent':  # outer arc 60..300 deg, back along the circle of radius
-        r = np.sin(np.pi / 3)  # sin(60) centred at (.5, 0) through both arc ends
+    if shape == 'crescent':  # unit-circle arc 60..300 deg, closed by the arc of the
+        r = np.sin(np.pi / 3)  # circle centred at (.5, 0) through both of its ends
         return [np.concatenate([
             _arc(np.linspace(np.pi / 3, 5 * np.pi / 3, 30)),
             _arc(np.linspace(1.5 * np.pi, .5 * np.pi, 24)[1:-1], r, .5)])]
@@ -225,29 +238,36 @@ def _free_positions(occupied, h, w):
     if h > H or w > W:
         return np.zeros((0, 2), int)
     s = np.zeros((H + 1, W + 1), np.int32)
-    s[1:, 1:] = occupied.cumsum(0).cumsum(1)
+    s[1:, 1:] = occupied.cumsum(0, dtype=np.int32).cumsum(1)
     window = s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
     return np.argwhere(window == 0)
 
 
 def _background(rng, h, w):
     """Gradient of two greyish colours, low-frequency noise and translucent blobs."""
-    c0, c1 = rng.uniform(95, 190, (2, 1)) + rng.uniform(-20, 20, (2, 3))
-    a = rng.uniform(0, 2 * np.pi)
-    yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    t = (xx * np.cos(a) + yy * np.sin(a)) / max(h, w) / 1.5 + 0.5
+    c0, c1 = (rng.uniform(95, 190, (2, 1))
+              + rng.uniform(-20, 20, (2, 3))).astype(np.float32)
+    a, scale = rng.uniform(0, 2 * np.pi), np.float32(1 / (1.5 * max(h, w)))
+    t = (np.arange(w, dtype=np.float32)[None] * np.cos(a)
+         + np.arange(h, dtype=np.float32)[:, None] * np.sin(a)) * scale + 0.5
     img = c0 + (c1 - c0) * t[..., None]
-    img += cv2.resize(rng.normal(0, 12, (4, 4, 3)), (w, h), interpolation=cv2.INTER_CUBIC)
+    img += cv2.resize(rng.normal(0, 12, (4, 4, 3)).astype(np.float32), (w, h),
+                      interpolation=cv2.INTER_CUBIC)
     for _ in range(rng.integers(1, 5)):  # distractors: blurred irregular blobs
-        n, r = 16, rng.uniform(0.06, 0.25) * min(h, w)
+        n, r, sigma = 16, rng.uniform(0.06, 0.25) * min(h, w), rng.uniform(1, 3)
         ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
         rad = r * (1 + np.convolve(np.tile(rng.normal(0, .35, n), 3), np.ones(3) / 3,
                                    'same')[n:2 * n]).clip(.3)
         pts = rng.uniform(0, 1, 2) * [w, h] + _arc(ang, rad)
-        alpha = np.zeros((h, w), np.float32)
-        cv2.fillPoly(alpha, [np.round(pts).astype(np.int32)], rng.uniform(.3, .55))
-        alpha = cv2.GaussianBlur(alpha, (0, 0), rng.uniform(1, 3))[..., None]
-        img = img * (1 - alpha) + rng.uniform(40, 255, 3) * alpha
+        x0, y0 = np.maximum(0, np.floor(pts.min(0) - 3 * sigma)).astype(int)
+        x1, y1 = np.minimum([w, h], np.ceil(pts.max(0) + 3 * sigma)).astype(int)
+        alpha = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillPoly(alpha, [np.round(pts - [x0, y0]).astype(np.int32)],
+                     rng.uniform(.3, .55))
+        alpha = cv2.GaussianBlur(alpha, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        alpha = alpha[..., None]
+        roi = img[y0:y1, x0:x1]
+        roi += (rng.uniform(40, 255, 3).astype(np.float32) - roi) * alpha
     return img
 
 
@@ -255,7 +275,7 @@ def _texture(texture, xs, ys, size, rng):
     """Boolean selection of the pixels (xs, ys) that take the texture colour."""
     if texture == 'solid':
         return np.zeros(len(xs), bool)
-    p, a = np.clip(size / 3.5, 4, 12), rng.uniform(0, np.pi)
+    p, a = min(max(size / 3.5, 4.0), 12.0), rng.uniform(0, np.pi)
     u = xs * np.cos(a) + ys * np.sin(a) + rng.uniform(0, p)
     v = ys * np.cos(a) - xs * np.sin(a) + rng.uniform(0, p)
     if texture == 'striped':
@@ -265,132 +285,155 @@ def _texture(texture, xs, ys, size, rng):
     return (np.floor(u / (0.6 * p)) + np.floor(v / (0.6 * p))) % 2 == 0
 
 
-def render_image(rng, height, width, parts, min_size=16, margin=1):
+def _layout(rng, height, width, shapes, sizes, margin=1):
+    """Non-overlapping placements, largest first: per object its polygons (2-decimal
+    flat lists in image coordinates) and window (y, x, h, w); None if they don't fit."""
+    occupied = np.zeros((height, width), bool)
+    out = [None] * len(shapes)
+    for k in np.argsort(-sizes, kind='stable'):
+        angle, aspect = np.deg2rad(rng.uniform(-15, 15)), rng.uniform(.85, 1.15)
+        polys = shape_polygons(shapes[k], 0, 0, sizes[k], angle, aspect)
+        lo = np.concatenate(polys).min(0)
+        w, h = np.ceil(np.concatenate(polys).max(0) - lo).astype(int) + 2 + 2 * margin
+        free = _free_positions(occupied, h, w)
+        if not len(free):
+            return None
+        y, x = free[rng.integers(len(free))]
+        occupied[y:y + h, x:x + w] = True
+        out[k] = ([np.round(p - lo + [x + margin + 1, y + margin + 1], 2).ravel().tolist()
+                   for p in polys], (y, x, h, w))
+    return out
+
+
+def render_image(rng, height, width, parts, min_size=16):
     """Draw non-overlapping objects, one per (colour, texture, shape) in ``parts``.
 
-    Returns the RGB uint8 image and, per object, its polygons (2-decimal flat lists)
-    and RLE: the painted pixels are exactly the RLE's pixels.
+    Sizes are log-uniform in [min_size, min(H, W) / 2], shrunk to fit. Returns the RGB
+    uint8 image and, per object, its polygons and their pycocotools RLE: the painted
+    pixels are exactly the RLE's pixels.
     """
     img = _background(rng, height, width)
     max_size = max(min_size, min(height, width) / 2)
     sizes = np.exp(rng.uniform(np.log(min_size), np.log(max_size), len(parts)))
-    fill = (sizes ** 2).sum() / (0.3 * height * width)
-    sizes = np.maximum(min_size, sizes / np.sqrt(max(fill, 1.0)))
-    occupied = np.zeros((height, width), bool)
-    out = [None] * len(parts)
-    for k in np.argsort(-sizes, kind='stable'):
-        colour, texture, shape = parts[k]
-        angle, aspect = np.deg2rad(rng.uniform(-15, 15)), rng.uniform(.85, 1.15)
-        size = sizes[k]
-        while True:
-            polys = shape_polygons(shape, 0, 0, size, angle, aspect)
-            lo = np.concatenate(polys).min(0)
-            w, h = np.ceil(np.concatenate(polys).max(0) - lo).astype(int) + 2 + 2 * margin
-            free = _free_positions(occupied, h, w)
-            if len(free) or size <= min_size:
-                break
-            size = max(min_size, 0.85 * size)
-        if not len(free):
-            raise RuntimeError(f'no room for {len(parts)} objects in {height}x{width}')
-        y, x = free[rng.integers(len(free))]
-        occupied[y:y + h, x:x + w] = True
-        polys = [np.round(p - lo + [x + margin + 1, y + margin + 1], 2).ravel().tolist()
-                 for p in polys]
+    sizes = np.maximum(min_size, sizes / np.sqrt(max(
+        1.0, (sizes ** 2).sum() / (0.4 * height * width))))
+    for _ in range(30):
+        placed = _layout(rng, height, width, [p[2] for p in parts], sizes)
+        if placed is not None:
+            break
+        sizes = np.maximum(min_size, 0.85 * sizes)
+    else:
+        raise RuntimeError(f'no room for {len(parts)} objects in {height}x{width}')
+    out = []
+    for (colour, texture, _), size, (polys, (y, x, h, w)) in zip(parts, sizes, placed):
         rle = mask_utils.merge(mask_utils.frPyObjects(polys, height, width))
-        ys, xs = np.nonzero(mask_utils.decode(rle))
-        rgb = np.clip(np.array(COLOURS[colour]) * rng.uniform(.9, 1.05)
-                      + rng.uniform(-12, 12, 3), 0, 255)
-        img[ys, xs] = rgb
+        ys, xs = np.nonzero(mask_utils.decode(rle)[y:y + h, x:x + w])
+        ys, xs = ys + y, xs + x
+        img[ys, xs] = np.clip(np.array(COLOURS[colour]) * rng.uniform(.9, 1.05)
+                              + rng.uniform(-12, 12, 3), 0, 255)
         sel = _texture(texture, xs, ys, size, rng)
         img[ys[sel], xs[sel]] = TEXTURE_RGB
-        out[k] = (polys, rle)
-    img += rng.normal(0, 3, img.shape)
+        out.append((polys, rle))
+    img += 3 * rng.standard_normal(img.shape, np.float32)
     return np.clip(np.round(img), 0, 255).astype(np.uint8), out
 
 
-def _capacity(height, width, min_size, max_objects):
-    return int(np.clip(0.3 * height * width / (min_size + 6) ** 2, 1, max_objects))
+def _make_split(split, objects, first_id, size, parts, cat_ids, folder, seed, tag,
+                num_neg, not_exhaustive_frac, min_size, jpeg_quality):
+    """Render one split's images; returns its image and annotation records."""
+    rng = np.random.default_rng([seed, 2, tag])
+    multi = [i for i, cls in enumerate(objects) if len(set(cls)) < len(cls)]
+    num_ne = min(len(multi), int(round(not_exhaustive_frac * len(objects))))
+    ne_images = set(rng.choice(multi, num_ne, replace=False).tolist())
+    (height, width), images, anns = size, [], []
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, cls in enumerate(objects):
+        image_id, drop, not_exh = first_id + i, set(), []
+        if i in ne_images:  # leave some drawn instances of one class unannotated
+            c = rng.choice(sorted({c for c in cls if cls.count(c) > 1}))
+            idx = [j for j, cj in enumerate(cls) if cj == c]
+            drop = set(rng.choice(idx, rng.integers(1, len(idx)), replace=False).tolist())
+            not_exh = [cat_ids[c]]
+        absent = [c for c in range(len(parts)) if c not in cls]  # verified negatives
+        neg = rng.choice(absent, min(num_neg, len(absent)), replace=False)
+        file_name = f'{image_id:012d}.jpg'
+        images.append(dict(
+            id=image_id, width=width, height=height, file_name=file_name,
+            coco_url=f'http://images.cocodataset.org/{split}2017/{file_name}', license=1,
+            neg_category_ids=sorted(cat_ids[c] for c in neg),
+            not_exhaustive_category_ids=not_exh))
+        img, drawn = render_image(np.random.default_rng([seed, 3, tag, i]), height, width,
+                                  [parts[c] for c in cls], min_size)
+        for j, (c, (polys, rle)) in enumerate(zip(cls, drawn)):
+            if j not in drop:
+                anns.append(dict(
+                    id=len(anns) + 1, image_id=image_id, category_id=cat_ids[c],
+                    segmentation=polys, area=int(mask_utils.area(rle)),
+                    bbox=[float(v) for v in mask_utils.toBbox(rle)]))
+        ok, buf = cv2.imencode('.jpg', img[..., ::-1], [
+            cv2.IMWRITE_JPEG_QUALITY, jpeg_quality,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+        if not ok:
+            raise RuntimeError(f'JPEG encoding failed for {file_name}')
+        (folder / file_name).write_bytes(buf.tobytes())
+    return images, anns
 
 
 def make_toy_lvis(out_dir, num_classes=50, num_train_images=1500, num_val_images=250,
                   image_size=(160, 160), seed=0, lvis_stats_file=None,
-                  val_image_size=None, mean_objects_per_image=6.0,
+                  val_image_size=None, mean_objects_per_image=6.5,
                   max_objects_per_image=10, min_object_size=16, max_instance_ratio=2.5,
                   min_val_instances=3, num_neg_per_image=None, not_exhaustive_frac=0.05,
                   jpeg_quality=90):
     """Write a toy long-tail LVIS-format dataset under ``out_dir`` (see module doc).
 
-    ``image_size`` and ``val_image_size`` (default: the same) are (H, W);
+    ``image_size`` and ``val_image_size`` (default: the same) are (H, W).
     ``lvis_stats_file``: None = the shared LVIS v0.5 statistics if present, else the
-    built-in curve; False = built-in curve; a path = that file. ``num_neg_per_image``
-    defaults to num_classes // 8. Returns the paths: data_root, train_ann_file,
-    val_ann_file, train_img_dir, val_img_dir.
+    built-in curve; False = the built-in curve; a path = that file.
+    ``mean_objects_per_image`` and ``max_objects_per_image`` are capped by what fits
+    the image (0.3 of its area in (min_object_size + 6)^2 cells). ``max_instance_ratio``
+    caps a class's instances per image. ``num_neg_per_image`` defaults to
+    num_classes // 8; ``not_exhaustive_frac`` of the images get a not-exhaustive class.
+    Returns the paths (str): data_root, train_ann_file, train_img_dir, val_ann_file,
+    val_img_dir.
     """
+    params = {k: v for k, v in locals().items()
+              if k not in ('out_dir', 'lvis_stats_file')}
     out = Path(out_dir)
-    rng = np.random.default_rng([seed, 0])
     curve = load_long_tail_curve(lvis_stats_file)
-    parts = _class_parts(num_classes, rng)
+    parts = _class_parts(num_classes, np.random.default_rng([seed, 0]))
     names = ['_'.join(p) for p in parts]
-    cat_ids = {r: i + 1 for i, r in enumerate(sorted(range(num_classes),
-                                                     key=names.__getitem__))}
-    num_neg = num_classes // 8 if num_neg_per_image is None else num_neg_per_image
+    order = sorted(range(num_classes), key=names.__getitem__)  # ids: alphabetical
+    cat_ids = {r: i + 1 for i, r in enumerate(order)}
     sizes = [tuple(image_size), tuple(val_image_size or image_size)]
-    caps = [_capacity(*hw, min_object_size, max_objects_per_image) for hw in sizes]
-    means = [min(mean_objects_per_image, 0.6 * c) for c in caps]
+    caps = [int(np.clip(0.3 * h * w / (min_object_size + 6) ** 2, 1,
+                        max_objects_per_image)) for h, w in sizes]
+    means = [min(mean_objects_per_image, 0.7 * c) for c in caps]
     if num_classes > num_val_images * caps[1]:
         raise ValueError(f'{num_val_images} val images cannot hold {num_classes} classes')
-    tr = plan_train_counts(num_classes, num_train_images, curve, means[0],
-                           max_instance_ratio)
-    va = plan_val_counts(*tr, num_val_images, means[1], min_val_instances)
+    train = plan_train_counts(num_classes, num_train_images, curve, means[0],
+                              max_instance_ratio)
+    val = plan_val_counts(*train, num_val_images, means[1], min_val_instances)
+    num_neg = num_classes // 8 if num_neg_per_image is None else num_neg_per_image
 
-    splits = []
+    splits = {}
     for tag, (split, n, counts, first_id) in enumerate(
-            [('train', num_train_images, tr, 1),
-             ('val', num_val_images, va, num_train_images + 1)]):
-        srng = np.random.default_rng([seed, 1, tag])
-        (height, width), folder = sizes[tag], out / f'{split}2017'
-        folder.mkdir(parents=True, exist_ok=True)
-        objects = assign_to_images(*counts, n, caps[tag], srng)
-        multi = [i for i, cls in enumerate(objects) if len(set(cls)) < len(cls)]
-        num_ne = min(len(multi), int(round(not_exhaustive_frac * n)))
-        ne_images = set(srng.choice(multi, num_ne, replace=False).tolist())
-        images, anns = [], []
-        for i, cls in enumerate(objects):
-            image_id, drop, not_exh = first_id + i, set(), []
-            if i in ne_images:  # leave some drawn instances of one class unannotated
-                c = srng.choice(sorted({c for c in cls if cls.count(c) > 1}))
-                idx = [j for j, cj in enumerate(cls) if cj == c]
-                drop = set(srng.choice(idx, srng.integers(1, len(idx)), replace=False))
-                not_exh = [cat_ids[c]]
-            absent = [c for c in range(num_classes) if c not in cls]
-            neg = srng.choice(absent, min(num_neg, len(absent)), replace=False)
-            file_name = f'{image_id:012d}.jpg'
-            images.append(dict(
-                id=image_id, width=width, height=height, file_name=file_name,
-                coco_url=f'http://images.cocodataset.org/{split}2017/{file_name}',
-                license=1, neg_category_ids=sorted(cat_ids[c] for c in neg),
-                not_exhaustive_category_ids=not_exh))
-            img, drawn = render_image(np.random.default_rng([seed, 2, tag, i]), height,
-                                      width, [parts[c] for c in cls], min_object_size)
-            for j, (c, (polys, rle)) in enumerate(zip(cls, drawn)):
-                if j not in drop:
-                    anns.append(dict(
-                        id=len(anns) + 1, image_id=image_id, category_id=cat_ids[c],
-                        segmentation=polys, area=int(mask_utils.area(rle)),
-                        bbox=[float(v) for v in mask_utils.toBbox(rle)]))
-            ok, buf = cv2.imencode('.jpg', img[..., ::-1], [
-                cv2.IMWRITE_JPEG_QUALITY, jpeg_quality,
-                cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
-            (folder / file_name).write_bytes(buf.tobytes())
-        splits.append((split, images, anns))
+            [('train', num_train_images, train, 1),
+             ('val', num_val_images, val, num_train_images + 1)]):
+        objects = assign_to_images(*counts, n, caps[tag],
+                                   np.random.default_rng([seed, 1, tag]))
+        splits[split] = _make_split(
+            split, objects, first_id, sizes[tag], parts, cat_ids,
+            out / f'{split}2017', seed, tag, num_neg, not_exhaustive_frac,
+            min_object_size, jpeg_quality)
 
-    train_anns = splits[0][2]
-    image_count = {c: len({a['image_id'] for a in train_anns if a['category_id'] == c})
-                   for c in cat_ids.values()}
-    instance_count = {c: sum(a['category_id'] == c for a in train_anns)
-                      for c in cat_ids.values()}
+    # category statistics from the TRAIN annotations, written to both files (as LVIS)
+    train_anns = splits['train'][1]
+    instance_count = Counter(a['category_id'] for a in train_anns)
+    image_count = Counter(c for c, _ in {(a['category_id'], a['image_id'])
+                                         for a in train_anns})
     categories = []
-    for r in sorted(cat_ids, key=cat_ids.get):
+    for r in order:
         (colour, texture, shape), cid = parts[r], cat_ids[r]
         categories.append({
             'id': cid, 'name': names[r], 'synset': f'{names[r]}.n.01',
@@ -401,15 +444,12 @@ def make_toy_lvis(out_dir, num_classes=50, num_train_images=1500, num_val_images
     info = dict(description='Toy long-tail instance segmentation in LVIS v0.5 format '
                             '(generated by mmdet.datasets.toy_lvis)',
                 version='0.5', year=2020, contributor='simcal-mmdet toy generator',
-                date_created='2020/01/01', long_tail_curve=curve[3],
-                generator=dict(num_classes=num_classes, num_train_images=num_train_images,
-                               num_val_images=num_val_images, image_size=sizes[0],
-                               val_image_size=sizes[1], seed=seed))
+                date_created='2020/01/01', long_tail_curve=curve[3], generator=params)
     licenses = [dict(id=1, name='CC0 1.0 (generated data)',
                      url='https://creativecommons.org/publicdomain/zero/1.0/')]
     result = dict(data_root=str(out))
     (out / 'annotations').mkdir(parents=True, exist_ok=True)
-    for split, images, anns in splits:
+    for split, (images, anns) in splits.items():
         path = out / 'annotations' / f'lvis_toy_{split}.json'
         path.write_text(json.dumps(dict(info=info, licenses=licenses, images=images,
                                         annotations=anns, categories=categories),

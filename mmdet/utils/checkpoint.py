@@ -9,6 +9,21 @@ from mmengine.logging import print_log
 from torch import nn
 
 
+def _numpy_globals() -> list:
+    """The numpy types that training checkpoints hold (arrays, scalars, dtypes)."""
+    import numpy as np
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes)
+                     if name.endswith('DType')] if hasattr(np, 'dtypes') else []
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
+
+
+torch.serialization.add_safe_globals(_numpy_globals())
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint that does not fit the model, or a file that is not a checkpoint."""
 

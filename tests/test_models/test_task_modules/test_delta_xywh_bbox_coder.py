@@ -26,11 +26,13 @@ def test_encode_hand_computed():
 def test_decode_hand_computed():
     p = torch.tensor([[0., 0., 10., 10.]])
     d = torch.tensor([[0.5, 1.0, 0.0, math.log(2.)]])
-    torch.testing.assert_close(DeltaXYWHBBoxCoder().decode(p, d), torch.tensor([[5., 5., 15., 25.]]))
+    torch.testing.assert_close(DeltaXYWHBBoxCoder().decode(p, d),
+                               torch.tensor([[5., 5., 15., 25.]]))
 
 
 def test_round_trip():
-    coder = DeltaXYWHBBoxCoder(target_means=(0.01, -0.02, 0.03, 0.), target_stds=(0.1, 0.1, 0.2, 0.2))
+    coder = DeltaXYWHBBoxCoder(target_means=(0.01, -0.02, 0.03, 0.),
+                               target_stds=(0.1, 0.1, 0.2, 0.2))
     priors, gts = _random_boxes(50, 0), _random_boxes(50, 1)
     deltas = coder.encode(priors, gts)
     assert deltas.shape == (50, 4)

@@ -53,10 +53,11 @@ def test_low_quality_matches():
     gts = T([[0., 0., 10., 10.]])
     priors = T([[0., 0., 10., 6.], [0., 0., 10., 4.], [50., 50., 60., 60.]])  # IoU .6 .4 0
     kw = dict(pos_iou_thr=0.7, neg_iou_thr=0.3)
-    assert MaxIoUAssigner(**kw, min_pos_iou=0.3).assign(priors, gts, T([3])).gt_inds.tolist() == [1, -1, 0]
     res = MaxIoUAssigner(**kw, min_pos_iou=0.3).assign(priors, gts, T([3]))
+    assert res.gt_inds.tolist() == [1, -1, 0]
     assert res.labels.tolist() == [3, -1, -1]
-    assert MaxIoUAssigner(**kw, min_pos_iou=0.7).assign(priors, gts, T([3])).gt_inds.tolist() == [-1, -1, 0]
+    res = MaxIoUAssigner(**kw, min_pos_iou=0.7).assign(priors, gts, T([3]))
+    assert res.gt_inds.tolist() == [-1, -1, 0]
     assert MaxIoUAssigner(**kw, match_low_quality=False).assign(
         priors, gts, T([3])).gt_inds.tolist() == [-1, -1, 0]
 
@@ -117,7 +118,8 @@ def test_empty_gts_and_empty_priors():
 
 def test_ignore_boxes():
     gts = T([[0., 0., 10., 10.]])
-    priors = T([[0., 0., 10., 10.], [30., 30., 40., 40.], [30., 30., 32., 32.], [60., 60., 70., 70.]])
+    priors = T([[0., 0., 10., 10.], [30., 30., 40., 40.], [30., 30., 32., 32.],
+                [60., 60., 70., 70.]])
     ignore = T([[30., 30., 40., 40.]])
     res = MaxIoUAssigner(0.7, 0.3, ignore_iof_thr=0.5).assign(priors, gts, T([1]), ignore)
     assert res.gt_inds.tolist() == [1, -1, -1, 0]
@@ -145,3 +147,25 @@ def test_add_gt_():
     assert res.labels.tolist() == [3, 5, -1, 5, -1]
     torch.testing.assert_close(res.max_overlaps, T([1., 1., 0.1, 0.8, 0.4]))
     assert res.num_preds == 5
+
+
+def test_iou_calculator_chunks_and_aligned():
+    from mmdet.models.task_modules import BboxOverlaps2D
+    g = torch.Generator().manual_seed(5)
+    xy = torch.rand(40, 2, generator=g) * 50
+    boxes = torch.cat([xy, xy + torch.rand(40, 2, generator=g) * 20 + 1], 1)
+    a, b = boxes[:7], boxes[7:]
+    for mode in ('iou', 'iof'):
+        full = bbox_overlaps(a, b, mode=mode)
+        assert torch.equal(BboxOverlaps2D(chunk_size=10)(a, b, mode=mode), full)
+        assert torch.equal(BboxOverlaps2D(chunk_size=10)(b, a, mode=mode),
+                           bbox_overlaps(b, a, mode=mode))
+        aligned = BboxOverlaps2D()(boxes[:20], boxes[20:], mode=mode, is_aligned=True)
+        torch.testing.assert_close(
+            aligned, bbox_overlaps(boxes[:20], boxes[20:], mode=mode).diagonal())
+    scored = torch.cat([a, torch.rand(7, 1, generator=g)], 1)  # a score column is ignored
+    assert torch.equal(BboxOverlaps2D()(scored, b), bbox_overlaps(a, b))
+    res_small = MaxIoUAssigner(0.5, 0.4, iou_calculator=BboxOverlaps2D(chunk_size=16)).assign(
+        b, a, torch.arange(7))
+    res_full = MaxIoUAssigner(0.5, 0.4).assign(b, a, torch.arange(7))
+    assert torch.equal(res_small.gt_inds, res_full.gt_inds)

@@ -1,6 +1,4 @@
 """Anchors and box decoding against mmdetection 3.3's stored outputs (bit-exact)."""
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -8,17 +6,11 @@ from mmdet.models.task_modules import AnchorGenerator, DeltaXYWHBBoxCoder
 
 torchvision = pytest.importorskip('torchvision')
 
-FIXTURE = Path(__file__).resolve().parents[3] / '..' / 'shared' / 'data' / 'mmdet_reference' / \
-    'mask_rcnn_r18c16_fpn_small.pt'
-if not FIXTURE.exists():
-    FIXTURE = Path('/work/shared/data/mmdet_reference/mask_rcnn_r18c16_fpn_small.pt')
-
 
 @pytest.fixture(scope='module')
-def ref():
-    if not FIXTURE.exists():
-        pytest.skip('mmdet reference fixture not available')
-    return torch.load(FIXTURE, weights_only=True)
+def ref(mmdet_reference):
+    """The mmdetection 3.3 fixture, loaded once per session by ``tests/conftest.py``."""
+    return mmdet_reference
 
 
 def test_anchors_bit_exact(ref):

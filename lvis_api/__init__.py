@@ -1,0 +1,14 @@
+"""Our LVIS API: annotations, results and an evaluator exact to the official ``lvis``
+package (0.5.3 and the lvis-api master fixes), and much faster.
+
+Switch from the official API by changing the import::
+
+    from lvis_api import LVIS, LVISResults, LVISEval
+"""
+from .errors import LVISFormatError
+from .eval import DEFAULT_BIN_EDGES, LVISEval, Params, load_train_counts
+from .lvis import LVIS
+from .results import LVISResults
+
+__all__ = ['LVIS', 'LVISResults', 'LVISEval', 'Params', 'LVISFormatError',
+           'DEFAULT_BIN_EDGES', 'load_train_counts']

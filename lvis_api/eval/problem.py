@@ -1,0 +1,155 @@
+"""The evaluation problem as sorted columns and (category, image) groups.
+
+This reproduces the official ``LVISEval._prepare`` without per-image x per-category
+dicts: ground truth and detections are filtered the official way, sorted by
+(category, image) and cut into groups; every group with a ground truth or a detection is
+one non-empty ``evaluate_img`` entry of the official code.
+
+Official sets, reproduced here:
+- ground truth and detections of ``params.img_ids`` x ``params.cat_ids`` whose area is
+  strictly inside (0, inf);
+- a detection is kept only if its category is in the image's (kept) ground truth or in
+  its ``neg_category_ids``;
+- detections of a category in the image's ``not_exhaustive_category_ids`` are flagged
+  (ignored when unmatched);
+- order inside a group: ground truth in file order, detections by decreasing score with
+  ties in result-list order.
+"""
+from dataclasses import dataclass
+from typing import List, Tuple
+
+import numpy as np
+
+from ..errors import LVISFormatError
+from ..lvis import LVIS
+from ..results import LVISResults
+from .params import Params
+
+
+@dataclass
+class EvalProblem:
+    num_imgs: int
+    num_cats: int
+    # kept ground truth, sorted by (category, image, file order)
+    gt_rows: np.ndarray            # rows of LVIS.annotation_arrays()
+    gt_areas: np.ndarray
+    gt_ignore: np.ndarray
+    gt_id_nonzero: np.ndarray      # the official code marks matches by id: id 0 never counts
+    gt_boxes: np.ndarray
+    # kept detections, sorted by (category, image, -score, list order)
+    dt_rows: np.ndarray            # rows of the LVISResults columns
+    dt_areas: np.ndarray
+    dt_scores: np.ndarray
+    dt_not_exhaustive: np.ndarray
+    dt_boxes: np.ndarray
+    # groups: one per (category, image) with a ground truth or a detection
+    group_cat: np.ndarray
+    group_img: np.ndarray
+    group_gt_start: np.ndarray
+    group_gt_end: np.ndarray
+    group_dt_start: np.ndarray
+    group_dt_end: np.ndarray
+    # groups of each category (index into the group arrays)
+    cat_group_start: np.ndarray
+    cat_group_end: np.ndarray
+
+
+class _IdIndex:
+    """Position of ids in a (possibly unsorted) id list, vectorised."""
+
+    def __init__(self, ids: np.ndarray):
+        self.sorter = np.argsort(ids, kind='stable')
+        self.sorted = ids[self.sorter]
+
+    def lookup(self, values: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        pos = np.searchsorted(self.sorted, values)
+        valid = pos < len(self.sorted)
+        valid[valid] = self.sorted[pos[valid]] == values[valid]
+        index = np.where(valid, self.sorter[np.minimum(pos, len(self.sorted) - 1)], -1)
+        return valid, index
+
+
+def _in_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(sorted_unique, values)
+    found = pos < len(sorted_unique)
+    found[found] = sorted_unique[pos[found]] == values[found]
+    return found
+
+
+def _image_category_keys(gt: LVIS, img_ids: np.ndarray, field: str, cats: _IdIndex,
+                         num_imgs: int) -> np.ndarray:
+    """Sorted unique keys ``cat_index * num_imgs + img_index`` of an image list field."""
+    lists: List[list] = []
+    for img_id in img_ids.tolist():
+        img = gt.imgs[img_id]
+        if not isinstance(img.get(field), list):
+            raise LVISFormatError(
+                f'{gt.source}: image {img_id} has no list {field!r} (needed for the '
+                f'federated LVIS evaluation)')
+        lists.append(img[field])
+    lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+    cat_ids = np.fromiter((c for lst in lists for c in lst), np.int64, int(lengths.sum()))
+    img_index = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    valid, cat_index = cats.lookup(cat_ids)
+    return np.unique(cat_index[valid] * num_imgs + img_index[valid])
+
+
+def build_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
+    img_ids = np.unique(np.asarray(params.img_ids, dtype=np.int64))
+    unknown = [i for i in img_ids.tolist() if i not in gt.imgs]
+    if unknown:
+        raise ValueError(f'params.img_ids names images not in {gt.source}: {unknown[:10]}')
+    cat_ids = np.asarray(params.cat_ids, dtype=np.int64)
+    if len(np.unique(cat_ids)) != len(cat_ids):
+        raise ValueError('params.cat_ids has repeated ids')
+    num_imgs, num_cats = len(img_ids), len(cat_ids)
+    empty_boxes = np.zeros((0, 4))
+    imgs, cats = _IdIndex(img_ids), _IdIndex(cat_ids)
+
+    # ground truth
+    ann = gt.annotation_arrays()
+    img_ok, img_index = imgs.lookup(ann.image_ids)
+    cat_ok, cat_index = cats.lookup(ann.category_ids)
+    keep = img_ok & cat_ok & (ann.areas > 0) & (ann.areas < np.inf)
+    gt_rows = np.flatnonzero(keep)
+    gt_key = cat_index[gt_rows] * num_imgs + img_index[gt_rows]
+    order = np.argsort(gt_key, kind='stable')
+    gt_rows, gt_key = gt_rows[order], gt_key[order]
+    gt_groups = np.unique(gt_key)
+
+    # detections: of a category in the image's ground truth or negative list
+    neg_keys = _image_category_keys(gt, img_ids, 'neg_category_ids', cats, num_imgs)
+    nel_keys = _image_category_keys(gt, img_ids, 'not_exhaustive_category_ids', cats, num_imgs)
+    img_ok, img_index = imgs.lookup(dt.image_ids)
+    cat_ok, cat_index = cats.lookup(dt.category_ids)
+    keep = img_ok & cat_ok & (dt.areas > 0) & (dt.areas < np.inf)
+    dt_rows = np.flatnonzero(keep)
+    dt_key = cat_index[dt_rows] * num_imgs + img_index[dt_rows]
+    allowed = _in_sorted(dt_key, gt_groups) | _in_sorted(dt_key, neg_keys)
+    dt_rows, dt_key = dt_rows[allowed], dt_key[allowed]
+    order = np.lexsort((-dt.scores[dt_rows], dt_key))  # stable: ties keep list order
+    dt_rows, dt_key = dt_rows[order], dt_key[order]
+
+    groups = np.union1d(gt_groups, np.unique(dt_key))
+    group_cat = groups // max(num_imgs, 1)
+    return EvalProblem(
+        num_imgs=num_imgs, num_cats=num_cats,
+        gt_rows=gt_rows,
+        gt_areas=ann.areas[gt_rows],
+        gt_ignore=ann.ignore[gt_rows],
+        gt_id_nonzero=ann.ids[gt_rows] != 0,
+        gt_boxes=ann.bboxes[gt_rows] if params.iou_type == 'bbox' else empty_boxes,
+        dt_rows=dt_rows,
+        dt_areas=dt.areas[dt_rows],
+        dt_scores=dt.scores[dt_rows],
+        dt_not_exhaustive=_in_sorted(dt_key, nel_keys),
+        dt_boxes=dt.boxes[dt_rows] if params.iou_type == 'bbox' else empty_boxes,
+        group_cat=group_cat,
+        group_img=groups - group_cat * num_imgs,
+        group_gt_start=np.searchsorted(gt_key, groups, 'left'),
+        group_gt_end=np.searchsorted(gt_key, groups, 'right'),
+        group_dt_start=np.searchsorted(dt_key, groups, 'left'),
+        group_dt_end=np.searchsorted(dt_key, groups, 'right'),
+        cat_group_start=np.searchsorted(group_cat, np.arange(num_cats), 'left'),
+        cat_group_end=np.searchsorted(group_cat, np.arange(num_cats), 'right'),
+    )

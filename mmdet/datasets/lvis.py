@@ -1,0 +1,122 @@
+"""LVIS (v0.5 and v1) and COCO-format instance segmentation datasets.
+
+Records follow mmdetection 3.x: ``img_path``, ``img_id``, ``width``, ``height`` and
+``instances`` (``bbox`` x1y1x2y2, ``bbox_label`` 0-based, ``ignore_flag``, ``mask``).
+Annotations are read with :mod:`lvis_api`: a file with duplicate ids is rejected with an
+error naming it; annotations with a non-positive width, height or area, or with a
+category id the file does not define, are skipped and counted in one warning.
+"""
+import os.path as osp
+from collections import Counter
+from typing import List, Optional
+from urllib.parse import urlparse
+
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from lvis_api import LVIS
+from mmdet.registry import DATASETS
+from .statistics import SplitStatistics
+
+
+@DATASETS.register_module('LVISV05Dataset')
+@DATASETS.register_module('LVISV1Dataset')
+@DATASETS.register_module()
+class LVISDataset(BaseDataset):
+    """Images are found under ``data_root/data_prefix['img']`` at the path of their
+    ``coco_url`` (``train2017/000000xxxxxx.jpg``: LVIS v1 val draws on both COCO splits),
+    or at ``file_name`` when an image has no ``coco_url``. Classes are the annotation
+    file's categories in id order."""
+
+    METAINFO = dict(classes=())
+
+    def __init__(self, *args, filter_cfg: Optional[dict] = None, **kwargs):
+        super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
+
+    # --------------------------------------------------------------- loading
+    def load_data_list(self) -> List[dict]:
+        api = LVIS(self.ann_file)
+        categories = api.load_cats(api.get_cat_ids())
+        self.cat_ids = [c['id'] for c in categories]
+        self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
+        self._metainfo.update(classes=tuple(c.get('name', str(c['id'])) for c in categories),
+                              cat_ids=tuple(self.cat_ids),
+                              frequencies=tuple(c.get('frequency', '') for c in categories))
+        skipped = Counter()
+        data_list = []
+        for img_id in api.get_img_ids():
+            img = api.imgs[img_id]
+            instances = []
+            for ann in api.img_ann_map.get(img_id, ()):
+                reason = self._invalid_reason(ann, img)
+                if reason:
+                    skipped[reason] += 1
+                    continue
+                x, y, w, h = ann['bbox']
+                instances.append(dict(bbox=[x, y, x + w, y + h],
+                                      bbox_label=self.cat2label[ann['category_id']],
+                                      ignore_flag=int(bool(ann.get('iscrowd', 0)
+                                                           or ann.get('ignore', 0))),
+                                      mask=ann.get('segmentation')))
+            data_list.append(dict(img_path=self._image_path(img), img_id=img_id,
+                                  width=img['width'], height=img['height'],
+                                  neg_category_ids=img.get('neg_category_ids', []),
+                                  not_exhaustive_category_ids=img.get(
+                                      'not_exhaustive_category_ids', []),
+                                  instances=instances))
+        if skipped:
+            detail = ', '.join(f'{n} {reason}' for reason, n in sorted(skipped.items()))
+            print_log(f'{self.ann_file}: skipped {sum(skipped.values())} annotations '
+                      f'({detail})', logger='current', level=30)
+        self.num_skipped_annotations = dict(skipped)
+        return data_list
+
+    def _invalid_reason(self, ann: dict, img: dict) -> str:
+        if ann['category_id'] not in self.cat2label:
+            return 'with an unknown category id'
+        x, y, w, h = ann['bbox']
+        if w <= 0 or h <= 0 or ann.get('area', 1) <= 0:
+            return 'with a non-positive size'
+        inter_w = min(x + w, img['width']) - max(x, 0)
+        inter_h = min(y + h, img['height']) - max(y, 0)
+        if inter_w <= 0 or inter_h <= 0:
+            return 'outside their image'
+        return ''
+
+    def _image_path(self, img: dict) -> str:
+        url = img.get('coco_url')
+        rel = urlparse(url).path.lstrip('/') if url else img['file_name']
+        if url and rel.count('/') > 1:  # keep only '<split>/<file>'
+            rel = '/'.join(rel.split('/')[-2:])
+        return osp.join(self.data_prefix.get('img', ''), rel)
+
+    # ------------------------------------------------------------- filtering
+    def filter_data(self) -> List[dict]:
+        """Training filters: drop images without instances (``filter_empty_gt``) and
+        images whose shorter side is below ``min_size``."""
+        if self.test_mode or not self.filter_cfg:
+            return self.data_list
+        empty = self.filter_cfg.get('filter_empty_gt', False)
+        min_size = self.filter_cfg.get('min_size', 0)
+        return [d for d in self.data_list
+                if not (empty and not d['instances'])
+                and min(d['width'], d['height']) >= min_size]
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """Labels (0-based) of the instances of image ``idx``."""
+        return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]
+
+    @property
+    def statistics(self) -> SplitStatistics:
+        """Per-class counts of this annotation file (cached beside it)."""
+        if not hasattr(self, '_statistics'):
+            self._statistics = SplitStatistics.from_annotation_file(self.ann_file)
+        return self._statistics
+
+
+@DATASETS.register_module()
+class CocoDataset(LVISDataset):
+    """COCO-format sets (e.g. COCO-LT): images at ``data_prefix['img']/file_name``."""
+
+    def _image_path(self, img: dict) -> str:
+        return osp.join(self.data_prefix.get('img', ''), img['file_name'])

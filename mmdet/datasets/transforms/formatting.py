@@ -1,0 +1,37 @@
+"""Pack a pipeline's ``results`` into model inputs: a CHW image tensor and a sample."""
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+
+from mmdet.registry import TRANSFORMS
+from mmdet.structures import DetDataSample, InstanceData
+
+
+@TRANSFORMS.register_module()
+class PackDetInputs(BaseTransform):
+    """``inputs``: uint8 (3, H, W) tensor; ``data_samples``: a DetDataSample whose
+    ``gt_instances`` hold the non-ignored boxes, labels and masks, ``ignored_instances``
+    the ignored ones, and whose metainfo holds ``meta_keys``."""
+
+    def __init__(self, meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                  'scale_factor', 'flip', 'flip_direction')):
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.ndim == 2:
+            img = img[..., None]
+        inputs = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+        sample = DetDataSample()
+        if 'gt_bboxes' in results:
+            ignore = results.get('gt_ignore_flags', np.zeros(len(results['gt_bboxes']), bool))
+            for keep, field in ((~ignore, 'gt_instances'), (ignore, 'ignored_instances')):
+                inst = InstanceData()
+                inst.bboxes = torch.from_numpy(results['gt_bboxes'][keep])
+                if 'gt_bboxes_labels' in results:
+                    inst.labels = torch.from_numpy(results['gt_bboxes_labels'][keep])
+                if 'gt_masks' in results and field == 'gt_instances':
+                    inst.masks = torch.from_numpy(results['gt_masks'][keep])
+                setattr(sample, field, inst)
+        sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
+        return dict(inputs=inputs, data_samples=sample)

@@ -1,0 +1,4 @@
+from .hooks import DrawPredictionsHook, TestProgressBarHook
+from .runner import PlainLogHistoryHook, Runner
+
+__all__ = ['DrawPredictionsHook', 'PlainLogHistoryHook', 'Runner', 'TestProgressBarHook']

@@ -1,0 +1,3 @@
+from .draw import draw_instances
+
+__all__ = ['draw_instances']

@@ -1,0 +1,105 @@
+"""Test a detector: python tools/test.py CONFIG CKPT [--eval bbox segm] [--out results.pkl]"""
+import argparse
+import os
+import os.path as osp
+import pickle
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.evaluator import BaseMetric  # noqa: E402
+
+from mmdet.engine import Runner  # noqa: E402
+from mmdet.registry import METRICS  # noqa: E402
+from mmdet.utils.io import atomic_write  # noqa: E402
+from mmdet.utils.setup_env import register_all_modules, setup_cfg_for_device  # noqa: E402
+
+
+@METRICS.register_module()
+class DumpDetResults(BaseMetric):
+    """Writes every image's predictions (boxes, scores, labels, RLE masks) to a pickle."""
+
+    def __init__(self, out_file_path: str, collect_device: str = 'cpu'):
+        super().__init__(collect_device=collect_device)
+        if not out_file_path.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {out_file_path}')
+        self.out_file_path = out_file_path
+
+    def process(self, data_batch, data_samples) -> None:
+        from mmdet.evaluation import encode_masks
+        for sample in data_samples:
+            pred = {k: v.cpu().numpy() for k, v in sample['pred_instances'].items()
+                    if k != 'masks' and hasattr(v, 'cpu')}
+            if 'masks' in sample['pred_instances']:
+                pred['masks'] = encode_masks(sample['pred_instances']['masks'])
+            self.results.append(dict(img_id=sample['img_id'], img_path=sample.get('img_path'),
+                                     ori_shape=sample.get('ori_shape'), pred_instances=pred))
+
+    def compute_metrics(self, results) -> dict:
+        atomic_write(self.out_file_path, lambda f: pickle.dump(results, f))
+        print(f'results of {len(results)} images written to {self.out_file_path}')
+        return {}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--eval', nargs='+', choices=['bbox', 'segm'],
+                        help='metrics to evaluate (default: those of the config)')
+    parser.add_argument('--out', help='write the raw predictions to this .pkl file')
+    parser.add_argument('--format-only', action='store_true',
+                        help='only write LVIS-format result json files (no evaluation)')
+    parser.add_argument('--outfile-prefix', help='prefix of the LVIS-format result files')
+    parser.add_argument('--show-dir', help='save images with predictions drawn into this folder')
+    parser.add_argument('--work-dir', help='folder for logs and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_cfg(args) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
+        cfg.test_evaluator]
+    for evaluator in evaluators:
+        if evaluator.get('type') != 'LVISMetric':
+            continue
+        if args.eval:
+            evaluator.metric = list(args.eval)
+        if args.format_only or args.outfile_prefix:
+            evaluator.outfile_prefix = args.outfile_prefix or osp.join(cfg.work_dir, 'results')
+        evaluator.format_only = args.format_only
+    if args.out:
+        evaluators.append(dict(type='DumpDetResults', out_file_path=args.out))
+    cfg.test_evaluator = evaluators
+    if args.show_dir:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='DrawPredictionsHook', out_dir=args.show_dir)]
+    setup_cfg_for_device(cfg)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules()
+    runner = Runner.from_cfg(build_cfg(args))
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
