@@ -49,16 +49,19 @@ def _build_model_with_hint(cfg, registry, default_args=None):
 
 
 def _registry(name, parent, location, build_func=_build_with_hint):
-    return Registry(name, parent=parent, locations=[location], build_func=build_func)
+    locations = [location] if isinstance(location, str) else list(location)
+    return Registry(name, parent=parent, locations=locations, build_func=build_func)
 
 
 RUNNERS = _registry('runner', MMENGINE_RUNNERS, 'mmdet.engine')
 LOOPS = _registry('loop', MMENGINE_LOOPS, 'mmdet.engine')
-HOOKS = _registry('hook', MMENGINE_HOOKS, 'mmdet.engine')
-DATASETS = _registry('dataset', MMENGINE_DATASETS, 'mmdet.datasets')
-DATA_SAMPLERS = _registry('data sampler', MMENGINE_DATA_SAMPLERS, 'mmdet.datasets')
+HOOKS = _registry('hook', MMENGINE_HOOKS, ['mmdet.engine', 'mmdet.calibration'])
+DATASETS = _registry('dataset', MMENGINE_DATASETS, ['mmdet.datasets', 'mmdet.calibration'])
+DATA_SAMPLERS = _registry('data sampler', MMENGINE_DATA_SAMPLERS,
+                          ['mmdet.datasets', 'mmdet.calibration'])
 TRANSFORMS = _registry('transform', MMENGINE_TRANSFORMS, 'mmdet.datasets')
-MODELS = _registry('model', MMENGINE_MODELS, 'mmdet.models', _build_model_with_hint)
+MODELS = _registry('model', MMENGINE_MODELS, ['mmdet.models', 'mmdet.calibration'],
+                   _build_model_with_hint)
 MODEL_WRAPPERS = _registry('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'mmdet.models')
 OPTIM_WRAPPERS = _registry('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'mmdet.engine')
 PARAM_SCHEDULERS = _registry('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,

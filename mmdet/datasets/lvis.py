@@ -88,7 +88,11 @@ class LVISDataset(BaseDataset):
         rel = urlparse(url).path.lstrip('/') if url else img['file_name']
         if url and rel.count('/') > 1:  # keep only '<split>/<file>'
             rel = '/'.join(rel.split('/')[-2:])
-        return osp.join(self.data_prefix.get('img', ''), rel)
+        return osp.join(self._image_prefix(), rel)
+
+    def _image_prefix(self) -> str:
+        # mmengine joins data_root onto data_prefix entries; without one, use data_root.
+        return self.data_prefix.get('img', self.data_prefix.get('img_path', self.data_root or ''))
 
     # ------------------------------------------------------------- filtering
     def filter_data(self) -> List[dict]:
@@ -119,4 +123,4 @@ class CocoDataset(LVISDataset):
     """COCO-format sets (e.g. COCO-LT): images at ``data_prefix['img']/file_name``."""
 
     def _image_path(self, img: dict) -> str:
-        return osp.join(self.data_prefix.get('img', ''), img['file_name'])
+        return osp.join(self._image_prefix(), img['file_name'])

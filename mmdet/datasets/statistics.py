@@ -66,8 +66,8 @@ class SplitStatistics:
                 cached = json.loads(cache.read_text())
                 if cached.get('key') == key:
                     return cls(**cached['stats'])
-            except (ValueError, KeyError, TypeError):
-                pass  # a damaged cache is rebuilt
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # an unreadable or damaged cache (e.g. not a JSON object) is rebuilt
         with open(ann_file) as f:
             stats = cls.from_dict(json.load(f))
         if use_cache and os.access(ann_file.parent, os.W_OK):

@@ -1,4 +1,4 @@
 from .hooks import DrawPredictionsHook, TestProgressBarHook
-from .runner import PlainLogHistoryHook, Runner
+from .runner import ResumableStateHook, Runner
 
-__all__ = ['DrawPredictionsHook', 'PlainLogHistoryHook', 'Runner', 'TestProgressBarHook']
+__all__ = ['DrawPredictionsHook', 'ResumableStateHook', 'Runner', 'TestProgressBarHook']

@@ -1,10 +1,13 @@
 """Command-line setup shared by the tools."""
+import os
+
 import torch
 from mmengine.config import Config
 
 
 def register_all_modules() -> None:
     """Import every module that registers components."""
+    import mmdet.calibration  # noqa: F401  (SimCal stages 2 and 3)
     import mmdet.datasets  # noqa: F401
     import mmdet.engine  # noqa: F401
     import mmdet.evaluation  # noqa: F401
@@ -12,6 +15,16 @@ def register_all_modules() -> None:
 
 
 def setup_cfg_for_device(cfg: Config) -> None:
-    """Use the gloo backend for distributed runs on machines without CUDA."""
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    """On machines without CUDA: the gloo backend and CPU DDP (no device ids), with the
+    process group started here (mmengine's own start-up assumes a GPU per rank)."""
+    if torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if cfg.get('launcher', 'none') == 'pytorch' and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(
+            backend='gloo', rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))

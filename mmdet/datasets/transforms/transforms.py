@@ -55,13 +55,19 @@ class Resize(BaseTransform):
         return results
 
 
+# Most channels cv2.resize takes in one array: CV_CN_MAX is 512 in OpenCV 4 but 128 in
+# OpenCV 5 (more fail with "m->dims <= 2"); 128 is safe for both.
+_CV_MAX_CHANNELS = 128
+
+
 def resize_masks(masks: np.ndarray, width: int, height: int) -> np.ndarray:
     """Nearest-neighbour resize of (N, H, W) masks, in chunks of OpenCV's channel limit."""
     if masks.shape[0] == 0:
         return np.zeros((0, height, width), dtype=masks.dtype)
     chunks = []
-    for start in range(0, masks.shape[0], 512):
-        chunk = np.ascontiguousarray(masks[start:start + 512].transpose(1, 2, 0))
+    for start in range(0, masks.shape[0], _CV_MAX_CHANNELS):
+        chunk = np.ascontiguousarray(
+            masks[start:start + _CV_MAX_CHANNELS].transpose(1, 2, 0))
         out = cv2.resize(chunk, (width, height), interpolation=cv2.INTER_NEAREST)
         chunks.append(out.reshape(height, width, -1).transpose(2, 0, 1))
     return np.ascontiguousarray(np.concatenate(chunks))

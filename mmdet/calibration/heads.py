@@ -1,0 +1,85 @@
+"""Calibration heads: a new classifier on the frozen detector's RoI features.
+
+Variants (SIMCAL.md):
+
+- ``2fc_rand``: fc (flattened RoI features -> hidden), fc_cls (hidden -> C + 1); random.
+- ``3fc_rand``: fc, fc, fc_cls; random.
+- ``3fc_ft``: the shape of the box head's classification path (shared fc1, fc2 and
+  fc_cls), its weights COPIED from the trained box head, then fine-tuned (default).
+
+Parameter names follow the box head (``shared_fcs.{i}``, ``fc_cls``), so the copy is
+by name and a calibrated checkpoint reads like an mmdetection one.
+"""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmdet.registry import MODELS
+
+# variant -> (number of hidden fcs, initialised from the box head)
+HEAD_VARIANTS = {'2fc_rand': (1, False), '3fc_rand': (2, False), '3fc_ft': (2, True)}
+
+
+@MODELS.register_module()
+class CalibrationHead(BaseModule):
+    """``num_hidden`` fc + ReLU layers on flattened RoI features, then ``fc_cls``
+    (``num_classes + 1`` logits, background last).
+
+    The buffer ``calibrated`` (saved in checkpoints) tells whether the head holds
+    calibration weights: it is set when calibration starts (after the copy for
+    ``*_ft`` variants), so a checkpoint without it shows an uncalibrated head.
+    """
+
+    def __init__(self, variant: str = '3fc_ft', num_classes: int = 1230,
+                 in_channels: int = 256, roi_feat_size: int = 7,
+                 fc_out_channels: int = 1024, init_cfg: Optional[dict] = None):
+        if variant not in HEAD_VARIANTS:
+            raise ValueError(f'unknown calibration head variant {variant!r}: choose one of '
+                             f'{", ".join(HEAD_VARIANTS)}')
+        if init_cfg is None:
+            init_cfg = [dict(type='Normal', std=0.01, override=dict(name='fc_cls')),
+                        dict(type='Xavier', distribution='uniform',
+                             override=dict(name='shared_fcs'))]
+        super().__init__(init_cfg=init_cfg)
+        self.variant = variant
+        self.num_classes = num_classes
+        num_hidden, self.copies_box_head = HEAD_VARIANTS[variant]
+        dims = [in_channels * roi_feat_size * roi_feat_size] + [fc_out_channels] * num_hidden
+        self.shared_fcs = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.fc_cls = nn.Linear(dims[-1], num_classes + 1)
+        self.register_buffer('calibrated', torch.tensor(False))
+
+    def forward(self, roi_feats: Tensor) -> Tensor:
+        x = roi_feats.flatten(1)
+        for fc in self.shared_fcs:
+            x = F.relu(fc(x))
+        return self.fc_cls(x)
+
+    @torch.no_grad()
+    def copy_from_box_head(self, bbox_head: nn.Module) -> None:
+        """Copy the box head's classification path (shared fcs and fc_cls) exactly."""
+        source = list(bbox_head.shared_fcs) + [bbox_head.fc_cls]
+        target = list(self.shared_fcs) + [self.fc_cls]
+        if len(source) != len(target) or any(s.weight.shape != t.weight.shape
+                                             for s, t in zip(source, target)):
+            shapes = lambda layers: [tuple(m.weight.shape) for m in layers]  # noqa: E731
+            raise ValueError(f'{self.variant} copies the box head, whose classification path '
+                             f'{shapes(source)} differs from this head {shapes(target)}')
+        for src, dst in zip(source, target):
+            dst.weight.copy_(src.weight)
+            dst.bias.copy_(src.bias)
+
+    def start_calibration(self, bbox_head: nn.Module) -> None:
+        """Called once before the first calibration step: ``*_ft`` variants copy the box
+        head (unless the head already holds calibration weights, e.g. on resume)."""
+        if bool(self.calibrated):
+            return
+        if self.copies_box_head:
+            self.copy_from_box_head(bbox_head)
+            print_log(f'calibration head ({self.variant}): fcs and fc_cls copied from the '
+                      'box head', logger='current')
+        self.calibrated.fill_(True)

@@ -1,0 +1,63 @@
+"""SimCal's inference modes and the dual-head score combination (stage 3).
+
+Both heads give a softmax over all ``C + 1`` columns (background last). In ``dual``
+mode a class column takes the calibrated probability when the class has fewer than
+``T`` training instances and the original one otherwise; the background column is
+always the original one, and nothing is renormalised.
+"""
+from typing import Dict, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+INFERENCE_MODES = ('orig', 'cal', 'dual')
+ALL_MODES = 'all'  # orig, cal and dual from one pass (tools/test.py --mode all)
+
+
+def check_mode(mode: str, allow_all: bool = True) -> str:
+    valid = INFERENCE_MODES + ((ALL_MODES,) if allow_all else ())
+    if mode not in valid:
+        raise ValueError(f'inference mode must be one of {", ".join(valid)}, got {mode!r}')
+    return mode
+
+
+def modes_of(mode: str) -> Sequence[str]:
+    """The single modes that ``mode`` stands for."""
+    return INFERENCE_MODES if check_mode(mode) == ALL_MODES else (mode,)
+
+
+def calibrated_columns(train_instance_counts: Sequence[int], threshold: float) -> Tensor:
+    """Bool mask over the ``C + 1`` score columns: True where the calibrated head's
+    probability is used (classes with fewer than ``threshold`` training instances);
+    the background column (last) is always False."""
+    counts = torch.as_tensor(list(train_instance_counts), dtype=torch.float64)
+    return torch.cat([counts < threshold, torch.zeros(1, dtype=torch.bool)])
+
+
+def dual_scores(p_orig: Tensor, p_cal: Tensor, use_cal: Tensor) -> Tensor:
+    """``score[:, c] = p_cal[:, c] if use_cal[c] else p_orig[:, c]`` (no renormalisation)."""
+    if p_orig.shape != p_cal.shape or p_orig.shape[-1] != use_cal.numel():
+        raise ValueError(f'score shapes differ: orig {tuple(p_orig.shape)}, cal '
+                         f'{tuple(p_cal.shape)}, column mask {tuple(use_cal.shape)}')
+    return torch.where(use_cal.to(p_orig.device), p_cal, p_orig)
+
+
+def mode_scores(modes: Sequence[str], orig_logits: Tensor, cal_logits: Optional[Tensor],
+                use_cal: Optional[Tensor]) -> Dict[str, Tensor]:
+    """RoI class probabilities (``N x (C + 1)``) of each requested mode."""
+    p_orig = torch.softmax(orig_logits, dim=-1)
+    out = {}
+    for mode in modes:
+        if mode == 'orig':
+            out[mode] = p_orig
+            continue
+        if cal_logits is None:
+            raise ValueError(f'mode {mode!r} needs the calibration head\'s logits')
+        p_cal = torch.softmax(cal_logits, dim=-1)
+        if mode == 'cal':
+            out[mode] = p_cal
+        else:
+            if use_cal is None:
+                raise ValueError("mode 'dual' needs the training instance counts (for T)")
+            out[mode] = dual_scores(p_orig, p_cal, use_cal)
+    return out

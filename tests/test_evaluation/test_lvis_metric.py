@@ -1,0 +1,268 @@
+"""Tests of the LVIS metric (mmdet/evaluation/lvis_metric.py) on toy LVIS data.
+
+Ground truth fed back as predictions must score AP = 1; the bin and frequency-group
+entries present are worked out by hand from the annotation files; one perturbed case is
+checked against the official ``lvis`` package (a test-time reference only).
+"""
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from pycocotools import mask as mask_utils
+
+from lvis_api import LVIS, LVISResults
+from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.datasets.transforms import segmentation_to_mask
+from mmdet.evaluation import LVISMetric, encode_masks
+from mmdet.structures import DetDataSample, InstanceData
+
+OFFICIAL_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf',
+                 'AR@300', 'ARs@300', 'ARm@300', 'ARl@300')
+BIN_EDGES = (0, 10, 100, 1000)
+
+
+@pytest.fixture(scope='module')
+def toy(tmp_path_factory):
+    paths = make_toy_lvis(tmp_path_factory.mktemp('toy'), num_classes=16,
+                          num_train_images=30, num_val_images=10, image_size=(64, 64),
+                          seed=0)
+    val = json.loads(Path(paths['val_ann_file']).read_text())
+    train = json.loads(Path(paths['train_ann_file']).read_text())
+    return paths, val, train
+
+
+@pytest.fixture
+def official():
+    """The official ``lvis`` package, with the ``np.float`` it needs on numpy 2."""
+    lvis = pytest.importorskip('lvis')
+    added = not hasattr(np, 'float')
+    if added:
+        np.float = float
+    yield lvis
+    if added:
+        del np.float
+
+
+def _samples(val, transform=None, seed=0):
+    """Per image, the ground truth as a prediction (xyxy boxes, score 1, 0-based labels,
+    masks), as ``Evaluator.process`` hands samples to a metric (``to_dict()``);
+    ``transform(rng, boxes, labels, masks, scores)`` may perturb them."""
+    rng = np.random.default_rng(seed)
+    cat_ids = sorted(c['id'] for c in val['categories'])
+    out = []
+    for img in sorted(val['images'], key=lambda im: im['id']):
+        anns = [a for a in val['annotations'] if a['image_id'] == img['id']]
+        h, w = img['height'], img['width']
+        boxes = np.array([[a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2],
+                           a['bbox'][1] + a['bbox'][3]] for a in anns], np.float32).reshape(-1, 4)
+        labels = np.array([cat_ids.index(a['category_id']) for a in anns], np.int64)
+        masks = np.stack([segmentation_to_mask(a['segmentation'], h, w) for a in anns]
+                         ) if anns else np.zeros((0, h, w), np.uint8)
+        scores = np.ones(len(anns), np.float32)
+        if transform is not None:
+            boxes, labels, masks, scores = transform(rng, boxes, labels, masks, scores)
+        sample = DetDataSample(metainfo=dict(img_id=img['id'], ori_shape=(h, w)))
+        sample.pred_instances = InstanceData(
+            bboxes=torch.from_numpy(boxes), labels=torch.from_numpy(labels),
+            scores=torch.from_numpy(scores), masks=torch.from_numpy(masks.astype(bool)))
+        out.append(sample.to_dict())
+    return out
+
+
+def _evaluate(metric, samples):
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def _expected_present(val, train):
+    """By hand: which frequency groups and training-count bins have val ground truth."""
+    present = {a['category_id'] for a in val['annotations']}
+    freq = {c['id']: c['frequency'] for c in val['categories']}
+    counts = Counter(a['category_id'] for a in train['annotations'])
+    groups = {f'AP{f}': any(freq[c] == f for c in present) for f in 'rcf'}
+    bins = {}
+    for b, lo in enumerate(BIN_EDGES):
+        hi = BIN_EDGES[b + 1] if b + 1 < len(BIN_EDGES) else math.inf
+        bins[f'AP{b + 1}'] = any(lo <= counts.get(c, 0) < hi for c in present)
+    return present, groups, bins
+
+
+def test_ground_truth_as_predictions_scores_one(toy):
+    paths, val, train = toy
+    metric = LVISMetric(ann_file=paths['val_ann_file'], train_ann_file=paths['train_ann_file'])
+    results = _evaluate(metric, _samples(val))
+    present, groups, bins = _expected_present(val, train)
+    assert any(bins.values()) and not all(bins.values())  # the case tests both outcomes
+    for iou_type in ('bbox', 'segm'):
+        for key in ('AP', 'AP50', 'AP75', f'AR@300'):
+            assert results[f'lvis/{iou_type}_{key}'] == pytest.approx(1.0, abs=1e-12), key
+        for key, has_gt in {**groups, **bins}.items():
+            expected = 1.0 if has_gt else -1.0
+            assert results[f'lvis/{iou_type}_{key}'] == pytest.approx(expected, abs=1e-12), key
+        assert results[f'lvis/{iou_type}_bAP'] == pytest.approx(1.0, abs=1e-12)
+    assert all(np.isfinite(v) for v in results.values())
+
+
+def test_bin_aps_only_with_train_ann_file(toy):
+    paths, val, _ = toy
+    results = _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='bbox'),
+                        _samples(val))
+    assert 'lvis/bbox_AP' in results and 'lvis/segm_AP' not in results
+    assert not any(k.endswith(('_AP1', '_AP2', '_AP3', '_AP4', '_bAP')) for k in results)
+
+
+def test_custom_bin_edges(toy):
+    paths, val, train = toy
+    counts = Counter(a['category_id'] for a in train['annotations'])
+    present = {a['category_id'] for a in val['annotations']}
+    edge = sorted(counts[c] for c in present)[len(present) // 2]  # splits the classes
+    metric = LVISMetric(ann_file=paths['val_ann_file'], metric='bbox',
+                        train_ann_file=paths['train_ann_file'], bin_edges=(0, edge))
+    results = _evaluate(metric, _samples(val))
+    assert results['lvis/bbox_AP1'] == pytest.approx(1.0)
+    assert results['lvis/bbox_AP2'] == pytest.approx(1.0)
+    assert 'lvis/bbox_AP3' not in results
+
+
+def test_per_class_ap_with_classwise(toy):
+    paths, val, _ = toy
+    names = {c['id']: c['name'] for c in val['categories']}
+    present = {a['category_id'] for a in val['annotations']}
+    results = _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='segm',
+                                   classwise=True), _samples(val))
+    per_class = {k for k in results if k.startswith('lvis/segm_AP_')}
+    assert per_class == {f'lvis/segm_AP_{names[c]}' for c in present}
+    assert all(results[k] == pytest.approx(1.0) for k in per_class)
+
+
+def test_format_only_writes_lvis_json(toy, tmp_path):
+    paths, val, _ = toy
+    prefix = tmp_path / 'out' / 'results'
+    metric = LVISMetric(ann_file=paths['val_ann_file'], format_only=True,
+                        outfile_prefix=str(prefix))
+    assert _evaluate(metric, _samples(val)) == {}
+    gt = LVIS(paths['val_ann_file'])
+    anns = sorted(val['annotations'], key=lambda a: (a['image_id'], a['id']))
+    for iou_type in ('bbox', 'segm'):
+        path = Path(f'{prefix}.{iou_type}.json')
+        dets = json.loads(path.read_text())
+        assert len(dets) == len(anns)
+        for det, ann in zip(sorted(dets, key=lambda d: d['image_id']), anns):
+            assert det['image_id'] == ann['image_id']
+            assert det['category_id'] == ann['category_id']
+            assert det['bbox'] == pytest.approx(ann['bbox'])
+            assert det['score'] == 1.0
+            if iou_type == 'segm':
+                img = gt.imgs[ann['image_id']]
+                assert det['segmentation']['size'] == [img['height'], img['width']]
+                assert isinstance(det['segmentation']['counts'], str)
+                np.testing.assert_array_equal(
+                    mask_utils.decode(det['segmentation']),
+                    segmentation_to_mask(ann['segmentation'], img['height'], img['width']))
+            else:
+                assert 'segmentation' not in det
+        assert len(LVISResults(gt, str(path))) == len(anns)
+    assert sorted(p.name for p in prefix.parent.iterdir()) == [
+        'results.bbox.json', 'results.segm.json']  # no temporary files left
+
+
+def test_format_only_needs_a_prefix_and_metrics_are_checked(toy):
+    paths, _, _ = toy
+    with pytest.raises(ValueError, match='outfile_prefix'):
+        LVISMetric(ann_file=paths['val_ann_file'], format_only=True)
+    with pytest.raises(KeyError, match='proposal'):
+        LVISMetric(ann_file=paths['val_ann_file'], metric='proposal')
+
+
+def test_segm_needs_predicted_masks(toy):
+    paths, val, _ = toy
+    samples = _samples(val)[:1]
+    del samples[0]['pred_instances']['masks']
+    with pytest.raises(KeyError, match='masks'):
+        LVISMetric(ann_file=paths['val_ann_file']).process({}, samples)
+    LVISMetric(ann_file=paths['val_ann_file'], metric='bbox').process({}, samples)
+
+
+def test_empty_predictions_are_well_defined(toy, tmp_path):
+    paths, val, train = toy
+    _, groups, bins = _expected_present(val, train)
+
+    def nothing(rng, boxes, labels, masks, scores):
+        return boxes[:0], labels[:0], masks[:0], scores[:0]
+    metric = LVISMetric(ann_file=paths['val_ann_file'], train_ann_file=paths['train_ann_file'],
+                        outfile_prefix=str(tmp_path / 'empty'))
+    for results in (_evaluate(metric, _samples(val, nothing)),
+                    LVISMetric(ann_file=paths['val_ann_file'],
+                               train_ann_file=paths['train_ann_file']).compute_metrics([])):
+        for iou_type in ('bbox', 'segm'):
+            prefix = 'lvis/' if 'lvis/bbox_AP' in results else ''
+            get = lambda key: results[f'{prefix}{iou_type}_{key}']  # noqa: E731
+            assert get('AP') == 0.0 and get('AR@300') == 0.0 and get('bAP') == 0.0
+            for key, has_gt in {**groups, **bins}.items():
+                assert get(key) == (0.0 if has_gt else -1.0), key
+        assert all(np.isfinite(v) for v in results.values())
+    assert json.loads((tmp_path / 'empty.segm.json').read_text()) == []
+
+
+def _perturb(rng, boxes, labels, masks, scores):
+    """Jittered boxes, shifted masks, random scores, some wrong labels and false
+    positives (copies of real boxes with another label)."""
+    n = len(boxes)
+    h, w = masks.shape[1:]
+    boxes = boxes + rng.uniform(-3, 3, boxes.shape).astype(np.float32)
+    boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
+    masks = np.stack([np.roll(m, tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for m in masks])
+    scores = np.round(rng.uniform(0.05, 1.0, n), 2).astype(np.float32)  # with ties
+    labels = labels.copy()
+    wrong = rng.random(n) < 0.25
+    labels[wrong] = rng.integers(0, 16, wrong.sum())
+    fp = rng.random(n) < 0.5
+    boxes = np.concatenate([boxes, boxes[fp] * 0.8])
+    labels = np.concatenate([labels, (labels[fp] + 3) % 16])
+    masks = np.concatenate([masks, masks[fp][:, ::-1]])
+    scores = np.concatenate([scores, np.round(rng.uniform(0, 1, fp.sum()), 2)
+                             .astype(np.float32)])
+    return boxes, labels, masks, scores
+
+
+def test_same_values_as_the_official_lvis_package(official, tmp_path):
+    # larger val images, so that there are small, medium and large objects, and the
+    # three frequency groups (the 30 toy training images make every class rare)
+    paths = make_toy_lvis(tmp_path / 'toy', num_classes=16, num_train_images=30,
+                          num_val_images=10, image_size=(64, 64), val_image_size=(192, 192),
+                          seed=1)
+    val = json.loads(Path(paths['val_ann_file']).read_text())
+    for i, cat in enumerate(sorted(val['categories'], key=lambda c: c['id'])):
+        cat['frequency'] = 'rcf'[i % 3]
+    ann_file = tmp_path / 'val_rcf.json'
+    ann_file.write_text(json.dumps(val))
+    prefix = tmp_path / 'dets'
+    metric = LVISMetric(ann_file=str(ann_file), outfile_prefix=str(prefix))
+    results = _evaluate(metric, _samples(val, _perturb, seed=3))
+    for iou_type in ('bbox', 'segm'):  # a case with something to rank in every entry
+        for key in ('AP', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf'):
+            assert 0.05 < results[f'lvis/{iou_type}_{key}'] < 0.99, (iou_type, key)
+    for iou_type in ('bbox', 'segm'):
+        gt = official.LVIS(str(ann_file))
+        dt = official.LVISResults(gt, f'{prefix}.{iou_type}.json')
+        evaluator = official.LVISEval(gt, dt, iou_type)
+        evaluator.run()
+        for key in OFFICIAL_KEYS:
+            assert results[f'lvis/{iou_type}_{key}'] == pytest.approx(
+                evaluator.results[key], abs=1e-9), (iou_type, key)
+
+
+def test_encode_masks_round_trip():
+    masks = np.zeros((3, 5, 7), bool)
+    masks[0, 1:3, 2:6] = True
+    masks[2, 4, 0] = True
+    rles = encode_masks(torch.from_numpy(masks))
+    assert [r['size'] for r in rles] == [[5, 7]] * 3
+    assert all(isinstance(r['counts'], str) for r in rles)
+    for rle, m in zip(rles, masks):
+        np.testing.assert_array_equal(mask_utils.decode(rle), m)
+    assert encode_masks(np.zeros((0, 5, 7), np.uint8)) == []

@@ -1,0 +1,141 @@
+"""SimCal stage 2: calibrate a trained detector's classifier.
+
+    python tools/calibrate.py CONFIG --load-from CKPT [--work-dir DIR] [--resume [CKPT]]
+                              [--amp] [--cfg-options k=v ...] [--launcher pytorch]
+
+CONFIG is a configs/simcal/ config; CKPT the stage-1 detector (ours or any checkpoint
+with mmdetection 2.x/3.x parameter names). The result (``iter_N.pth`` in the work dir)
+holds the whole detector plus the calibration head, for tools/test.py with CONFIG.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.runner import find_latest_checkpoint  # noqa: E402
+
+from mmdet.engine import Runner  # noqa: E402
+from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,  # noqa: E402
+                                    read_checkpoint)
+from mmdet.utils.setup_env import register_all_modules, setup_cfg_for_device  # noqa: E402
+
+DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='SimCal stage 2: calibrate a detector')
+    parser.add_argument('config', help='SimCal config file (configs/simcal/)')
+    parser.add_argument('--load-from', help='the trained (stage-1) detector checkpoint')
+    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume calibration from CKPT, or from the latest checkpoint '
+                             'of the work dir when no CKPT is given')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA)')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if args.load_from is None and args.resume is None:
+        parser.error('give the detector to calibrate with --load-from CKPT (or --resume)')
+    return args
+
+
+def world_size(launcher: str) -> int:
+    """Number of processes the launcher starts (before the process group exists)."""
+    if launcher == 'none':
+        return 1
+    for key in ('WORLD_SIZE', 'SLURM_NTASKS', 'OMPI_COMM_WORLD_SIZE'):
+        if key in os.environ:
+            return int(os.environ[key])
+    return 1
+
+
+def set_batch_size(cfg: Config, num_procs: int) -> None:
+    """Split the global batch (classes per iteration x images per class) over processes."""
+    sampler = cfg.train_dataloader.sampler
+    classes = sampler.get('num_classes_per_iter', 16)
+    if classes % num_procs:
+        raise ValueError(f'num_classes_per_iter={classes} does not split evenly over '
+                         f'{num_procs} processes')
+    cfg.train_dataloader.batch_size = classes // num_procs * sampler.get('images_per_class', 1)
+
+
+def check_checkpoint(cfg: Config, path: str) -> None:
+    """The checkpoint must hold a detector for the config's number of classes."""
+    state = extract_state_dict(read_checkpoint(path))
+    missing = [p for p in DETECTOR_PREFIXES if not any(k.startswith(p) for k in state)]
+    if missing:
+        raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
+                              '(mmdetection names expected): is it a two-stage detector?')
+    weight = state.get('roi_head.bbox_head.fc_cls.weight')
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    if weight is not None and weight.shape[0] != num_classes + 1:
+        raise CheckpointError(
+            f'{path} classifies {weight.shape[0] - 1} classes (+ background), the config '
+            f'{num_classes} (model.roi_head.bbox_head.num_classes): calibrate a detector '
+            'trained on this dataset')
+
+
+def build_cfg(args) -> Config:
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if cfg.model.get('type') != 'SimCalDetector':
+        raise ValueError(f'{args.config} is not a SimCal config (model.type is '
+                         f'{cfg.model.get("type")!r}, expected SimCalDetector)')
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        import torch
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:
+            print_log('--amp ignored: mixed precision needs a CUDA device',
+                      logger='current', level=30)
+    cfg.resume, cfg.load_from = False, args.load_from
+    if args.resume == 'auto':  # the work dir's latest checkpoint, else start afresh
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.resume, cfg.load_from = True, None
+        elif args.load_from is None:
+            raise FileNotFoundError(f'no checkpoint to resume from in {cfg.work_dir}: give '
+                                    'the detector to calibrate with --load-from CKPT')
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    if not cfg.resume:
+        check_checkpoint(cfg, cfg.load_from)
+    if args.seed is not None or args.deterministic:
+        cfg.randomness = dict(seed=args.seed if args.seed is not None else 0,
+                              deterministic=args.deterministic)
+    hooks = list(cfg.get('custom_hooks', []))
+    if not any(h.get('type') == 'SimCalHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SimCalHook')]
+    set_batch_size(cfg, world_size(args.launcher))
+    setup_cfg_for_device(cfg)
+    return cfg
+
+
+def main(argv=None) -> str:
+    """Calibrate; returns the path of the final checkpoint."""
+    args = parse_args(argv)
+    register_all_modules()
+    runner = Runner.from_cfg(build_cfg(args))
+    runner.train()
+    return osp.join(runner.work_dir, f'iter_{runner.iter}.pth')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Usage: bash tools/dist_calibrate.sh CONFIG GPUS --load-from CKPT [calibrate.py options]
+# The global batch (16 classes x 1 image) is split over the GPUS processes.
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT as for torchrun.
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+torchrun --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" --master_port="$PORT" \
+    "$(dirname "$0")/calibrate.py" "$CONFIG" --launcher pytorch "${@:3}"
