@@ -29,6 +29,14 @@ def encode_masks(masks: Union[torch.Tensor, np.ndarray]) -> List[dict]:
     return rles
 
 
+def _json_ready_rle(rle: dict) -> dict:
+    """An RLE with ``bytes`` counts (as pycocotools encodes them) gets ``str`` counts, so
+    that result files can be written as JSON."""
+    if isinstance(rle, dict) and isinstance(rle.get('counts'), bytes):
+        return dict(rle, counts=rle['counts'].decode('ascii'))
+    return rle
+
+
 def _as_numpy(value) -> np.ndarray:
     return value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
@@ -88,7 +96,8 @@ class LVISMetric(BaseMetric):
                 if masks is None:
                     raise KeyError('segm evaluation needs predicted masks '
                                    f'({self.pred_field}.masks)')
-                result['masks'] = masks if isinstance(masks, list) else encode_masks(masks)
+                result['masks'] = ([_json_ready_rle(m) for m in masks] if isinstance(masks, list)
+                                   else encode_masks(masks))
             self.results.append(result)
 
     # ------------------------------------------------------------------ rank 0

@@ -98,7 +98,7 @@ def test_ground_truth_as_predictions_scores_one(toy):
     present, groups, bins = _expected_present(val, train)
     assert any(bins.values()) and not all(bins.values())  # the case tests both outcomes
     for iou_type in ('bbox', 'segm'):
-        for key in ('AP', 'AP50', 'AP75', f'AR@300'):
+        for key in ('AP', 'AP50', 'AP75', 'AR@300'):
             assert results[f'lvis/{iou_type}_{key}'] == pytest.approx(1.0, abs=1e-12), key
         for key, has_gt in {**groups, **bins}.items():
             expected = 1.0 if has_gt else -1.0
@@ -170,6 +170,29 @@ def test_format_only_writes_lvis_json(toy, tmp_path):
         'results.bbox.json', 'results.segm.json']  # no temporary files left
 
 
+@pytest.mark.parametrize('counts_type', [bytes, str])
+def test_rle_list_predictions(toy, tmp_path, counts_type):
+    """Masks may come as a list of compressed RLEs, with pycocotools' ``bytes`` counts or
+    JSON's ``str`` counts; both are written as JSON and score like the tensor masks."""
+    paths, val, _ = toy
+    samples = _samples(val)
+    for sample in samples:
+        masks = sample['pred_instances']['masks'].numpy().astype(np.uint8)
+        rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0))) \
+            if len(masks) else []
+        if counts_type is str:
+            rles = [dict(r, counts=r['counts'].decode()) for r in rles]
+        assert all(isinstance(r['counts'], counts_type) for r in rles)
+        sample['pred_instances']['masks'] = rles
+    prefix = tmp_path / 'rle'
+    results = _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='segm',
+                                   outfile_prefix=str(prefix)), samples)
+    assert results['lvis/segm_AP'] == pytest.approx(1.0)
+    dets = json.loads(Path(f'{prefix}.segm.json').read_text())
+    assert len(dets) == len(val['annotations'])
+    assert all(isinstance(d['segmentation']['counts'], str) for d in dets)
+
+
 def test_format_only_needs_a_prefix_and_metrics_are_checked(toy):
     paths, _, _ = toy
     with pytest.raises(ValueError, match='outfile_prefix'):
@@ -233,7 +256,7 @@ def test_same_values_as_the_official_lvis_package(official, tmp_path):
     # larger val images, so that there are small, medium and large objects, and the
     # three frequency groups (the 30 toy training images make every class rare)
     paths = make_toy_lvis(tmp_path / 'toy', num_classes=16, num_train_images=30,
-                          num_val_images=10, image_size=(64, 64), val_image_size=(192, 192),
+                          num_val_images=10, image_size=(64, 64), val_image_size=(256, 256),
                           seed=1)
     val = json.loads(Path(paths['val_ann_file']).read_text())
     for i, cat in enumerate(sorted(val['categories'], key=lambda c: c['id'])):

@@ -33,8 +33,8 @@ class _ResBlock(BaseModule):
         super().__init__(init_cfg)
         self.with_cp = with_cp
 
-    def _residual(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
+    def _residual(self, x: Tensor) -> Tensor:  # defined by BasicBlock and Bottleneck
+        raise TypeError(f'{type(self).__name__} must define _residual')
 
     def _inner_forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -195,7 +195,8 @@ class ResNet(BaseModule):
             raise KeyError(f'invalid depth {depth} for ResNet, '
                            f'choose from {sorted(self.arch_settings)}')
         if deep_stem or avg_down:
-            raise NotImplementedError('deep_stem and avg_down (ResNetV1d) are not supported')
+            raise ValueError('deep_stem and avg_down (ResNetV1d) are not supported; '
+                             'set both to False')
         assert 1 <= num_stages <= 4, num_stages
         assert len(strides) == len(dilations) == num_stages, (strides, dilations)
         assert max(out_indices) < num_stages, out_indices

@@ -19,11 +19,13 @@ class PseudoSampler(BaseSampler):
     def __init__(self, **kwargs) -> None:
         pass
 
-    def _sample_pos(self, *args, **kwargs):
-        raise NotImplementedError
+    def _sample_pos(self, assign_result: AssignResult, num_expected: int, **kwargs) -> Tensor:
+        """Every positive (``num_expected`` is ignored)."""
+        return torch.nonzero(assign_result.gt_inds > 0, as_tuple=True)[0]
 
-    def _sample_neg(self, *args, **kwargs):
-        raise NotImplementedError
+    def _sample_neg(self, assign_result: AssignResult, num_expected: int, **kwargs) -> Tensor:
+        """Every negative (``num_expected`` is ignored)."""
+        return torch.nonzero(assign_result.gt_inds == 0, as_tuple=True)[0]
 
     def sample(self, assign_result: AssignResult, priors: Tensor, gt_bboxes: Tensor,
                gt_labels=None, **kwargs) -> SamplingResult:
