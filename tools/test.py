@@ -8,8 +8,10 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.evaluator import BaseMetric  # noqa: E402
 
+from mmdet.calibration.testing import configure_test_mode, report_modes  # noqa: E402
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.registry import METRICS  # noqa: E402
 from mmdet.utils.io import atomic_write  # noqa: E402
@@ -49,6 +51,13 @@ def parse_args(argv=None):
     parser.add_argument('--eval', nargs='+', choices=['bbox', 'segm'],
                         help='metrics to evaluate (default: those of the config)')
     parser.add_argument('--out', help='write the raw predictions to this .pkl file')
+    parser.add_argument('--mode', choices=['orig', 'cal', 'dual', 'all'],
+                        help="SimCal configs: score with the original head, the calibrated "
+                             "one, both (dual), or all three from one pass (default: the "
+                             "config's model.roi_head.inference_mode)")
+    parser.add_argument('--classwise', action='store_true',
+                        help='also report per-class AP (e.g. for '
+                             'tools/analysis/plot_ap_vs_frequency.py)')
     parser.add_argument('--format-only', action='store_true',
                         help='only write LVIS-format result json files (no evaluation)')
     parser.add_argument('--outfile-prefix', help='prefix of the LVIS-format result files')
@@ -84,6 +93,13 @@ def build_cfg(args) -> Config:
         if args.format_only or args.outfile_prefix:
             evaluator.outfile_prefix = args.outfile_prefix or osp.join(cfg.work_dir, 'results')
         evaluator.format_only = args.format_only
+        if args.classwise:
+            evaluator.classwise = True
+    cfg.test_evaluator = evaluators
+    if args.mode:
+        configure_test_mode(cfg, args.mode)
+        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
+            cfg.test_evaluator]
     if args.out:
         evaluators.append(dict(type='DumpDetResults', out_file_path=args.out))
     cfg.test_evaluator = evaluators
@@ -97,8 +113,12 @@ def build_cfg(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules()
-    runner = Runner.from_cfg(build_cfg(args))
-    return runner.test()
+    cfg = build_cfg(args)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if args.mode == 'all' and is_main_process():
+        print(report_modes(metrics, cfg.work_dir))
+    return metrics
 
 
 if __name__ == '__main__':

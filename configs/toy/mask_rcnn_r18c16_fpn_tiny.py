@@ -3,7 +3,7 @@
 _base_ = '../_base_/models/mask_rcnn_r50_fpn.py'
 
 model = dict(
-    backbone=dict(depth=18, base_channels=16),
+    backbone=dict(depth=18, base_channels=16, init_cfg=None),  # trained from scratch
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=32),
     rpn_head=dict(in_channels=32, feat_channels=32),
     roi_head=dict(

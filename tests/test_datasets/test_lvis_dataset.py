@@ -26,7 +26,7 @@ TOY_SIZE = (48, 80)  # (H, W): not square, so that a swapped width/height shows
 def toy(tmp_path_factory):
     paths = make_toy_lvis(tmp_path_factory.mktemp('toy'), num_classes=16,
                           num_train_images=30, num_val_images=10, image_size=TOY_SIZE,
-                          seed=0)
+                          seed=0, lvis_stats_file=False)
     data = {s: json.loads(Path(paths[f'{s}_ann_file']).read_text()) for s in ('train', 'val')}
     return paths, data
 

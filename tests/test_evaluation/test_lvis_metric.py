@@ -29,7 +29,7 @@ BIN_EDGES = (0, 10, 100, 1000)
 def toy(tmp_path_factory):
     paths = make_toy_lvis(tmp_path_factory.mktemp('toy'), num_classes=16,
                           num_train_images=30, num_val_images=10, image_size=(64, 64),
-                          seed=0)
+                          seed=0, lvis_stats_file=False)
     val = json.loads(Path(paths['val_ann_file']).read_text())
     train = json.loads(Path(paths['train_ann_file']).read_text())
     return paths, val, train
@@ -257,7 +257,7 @@ def test_same_values_as_the_official_lvis_package(official, tmp_path):
     # three frequency groups (the 30 toy training images make every class rare)
     paths = make_toy_lvis(tmp_path / 'toy', num_classes=16, num_train_images=30,
                           num_val_images=10, image_size=(64, 64), val_image_size=(256, 256),
-                          seed=1)
+                          seed=1, lvis_stats_file=False)
     val = json.loads(Path(paths['val_ann_file']).read_text())
     for i, cat in enumerate(sorted(val['categories'], key=lambda c: c['id'])):
         cat['frequency'] = 'rcf'[i % 3]

@@ -16,7 +16,8 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=True,
         style='pytorch',
-        init_cfg=None),  # e.g. dict(type='Pretrained', checkpoint='resnet50.pth')
+        # ImageNet weights (a local torchvision state-dict path works too).
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
     neck=dict(
         type='FPN',
         in_channels=[256, 512, 1024, 2048],

@@ -1,0 +1,28 @@
+"""Every shipped config parses, builds its model, and matches its dataset's classes."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmdet.registry import MODELS
+from mmdet.utils.setup_env import register_all_modules
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
+CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
+EXPECTED_CLASSES = {'lvis_v0.5': 1230, 'lvis_v1': 1203}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
+def test_config_builds(path):
+    register_all_modules()
+    cfg = Config.fromfile(str(path))
+    model_cfg = cfg.model
+    if model_cfg.get('backbone', {}).get('init_cfg'):
+        model_cfg.backbone.init_cfg = None  # no downloads in tests
+    model = MODELS.build(model_cfg)
+    for tag, num_classes in EXPECTED_CLASSES.items():
+        if path.stem.endswith(tag):
+            assert model.roi_head.bbox_head.num_classes == num_classes
+            assert model.roi_head.mask_head.num_classes == num_classes
+            assert cfg.test_cfg.type == 'TestLoop'
+            assert cfg.model.test_cfg.rcnn.max_per_img == 300
