@@ -285,6 +285,17 @@ def test_load_image_from_file(tmp_path):
         LoadImageFromFile()(dict(img_path=str(tmp_path / 'empty.jpg'), img_id=9))
 
 
+def test_load_image_is_bgr(tmp_path):
+    image = pytest.importorskip('PIL.Image')
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[..., 0] = 255                       # red, written by PIL as RGB
+    rgb[1, 2] = (10, 20, 30)
+    image.fromarray(rgb).save(tmp_path / 'red.png')
+    img = LoadImageFromFile()(dict(img_path=str(tmp_path / 'red.png'), img_id=1))['img']
+    assert img.shape == (4, 5, 3) and img.dtype == np.uint8
+    assert img[0, 0].tolist() == [0, 0, 255] and img[1, 2].tolist() == [30, 20, 10]
+
+
 def test_pack_det_inputs_splits_ignored_instances():
     img = _image(6, 8)
     masks = np.stack([_rect_mask(6, 8, 0, 0, 2, 2), _rect_mask(6, 8, 3, 3, 5, 5),

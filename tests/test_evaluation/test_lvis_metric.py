@@ -4,6 +4,7 @@ Ground truth fed back as predictions must score AP = 1; the bin and frequency-gr
 entries present are worked out by hand from the annotation files; one perturbed case is
 checked against the official ``lvis`` package (a test-time reference only).
 """
+import copy
 import json
 import math
 from collections import Counter
@@ -236,9 +237,11 @@ def _perturb(rng, boxes, labels, masks, scores):
     positives (copies of real boxes with another label)."""
     n = len(boxes)
     h, w = masks.shape[1:]
-    boxes = boxes + rng.uniform(-3, 3, boxes.shape).astype(np.float32)
+    size = np.tile(boxes[:, 2:] - boxes[:, :2], 2)  # jitter by up to 15 % of the size
+    boxes = boxes + rng.uniform(-0.15, 0.15, boxes.shape) * size
     boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
-    masks = np.stack([np.roll(m, tuple(rng.integers(-2, 3, 2)), axis=(0, 1)) for m in masks])
+    shifts = np.round(rng.uniform(-0.1, 0.1, (n, 2)) * size[:, [1, 0]]).astype(int)
+    masks = np.stack([np.roll(m, tuple(d), axis=(0, 1)) for m, d in zip(masks, shifts)])
     scores = np.round(rng.uniform(0.05, 1.0, n), 2).astype(np.float32)  # with ties
     labels = labels.copy()
     wrong = rng.random(n) < 0.25
@@ -252,16 +255,32 @@ def _perturb(rng, boxes, labels, masks, scores):
     return boxes, labels, masks, scores
 
 
-def test_same_values_as_the_official_lvis_package(official, tmp_path):
-    # larger val images, so that there are small, medium and large objects, and the
-    # three frequency groups (the 30 toy training images make every class rare)
-    paths = make_toy_lvis(tmp_path / 'toy', num_classes=16, num_train_images=30,
-                          num_val_images=10, image_size=(64, 64), val_image_size=(256, 256),
-                          seed=1, lvis_stats_file=False)
-    val = json.loads(Path(paths['val_ann_file']).read_text())
+def _spread_val(val):
+    """The toy val split with images (and their objects) scaled by 1, 3 or 6, so that
+    there are small, medium and large objects, and the categories spread over the three
+    frequency groups (the 30 toy training images make every class rare)."""
+    val = copy.deepcopy(val)
+    images = sorted(val['images'], key=lambda im: im['id'])
+    scale = {img['id']: (1, 3, 6)[i % 3] for i, img in enumerate(images)}
+    for img in images:
+        img['width'] *= scale[img['id']]
+        img['height'] *= scale[img['id']]
+    sizes = {img['id']: (img['height'], img['width']) for img in images}
+    for ann in val['annotations']:
+        s = scale[ann['image_id']]
+        ann['segmentation'] = [[v * s for v in poly] for poly in ann['segmentation']]
+        rle = mask_utils.merge(mask_utils.frPyObjects(ann['segmentation'],
+                                                      *sizes[ann['image_id']]))
+        ann['area'] = int(mask_utils.area(rle))
+        ann['bbox'] = mask_utils.toBbox(rle).tolist()
     for i, cat in enumerate(sorted(val['categories'], key=lambda c: c['id'])):
         cat['frequency'] = 'rcf'[i % 3]
-    ann_file = tmp_path / 'val_rcf.json'
+    return val
+
+
+def test_same_values_as_the_official_lvis_package(toy, official, tmp_path):
+    val = _spread_val(toy[1])
+    ann_file = tmp_path / 'val_spread.json'
     ann_file.write_text(json.dumps(val))
     prefix = tmp_path / 'dets'
     metric = LVISMetric(ann_file=str(ann_file), outfile_prefix=str(prefix))
