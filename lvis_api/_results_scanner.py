@@ -13,7 +13,7 @@ import json
 import locale
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 from numba import njit, types
@@ -476,6 +476,12 @@ class SegmentationColumn:
         if kind == SEG_RAW:
             return json.loads(self._buf[self._a[i]:self._b[i]].tobytes())
         return None
+
+    def rle_fields(self, index: np.ndarray) -> Tuple[np.ndarray, ...]:
+        """(counts buffer, start, end, height, width, kind) of the rows ``index``; the
+        counts of a SEG_RLE row are ``buffer[start:end]``."""
+        return (self._counts, self._a[index], self._b[index], self._h[index],
+                self._w[index], self.kind[index])
 
     def take(self, index: np.ndarray) -> 'SegmentationColumn':
         return SegmentationColumn(self._buf, self._counts, self.kind[index], self._a[index],

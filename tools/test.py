@@ -7,7 +7,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402,F401
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.evaluator import BaseMetric  # noqa: E402
 
@@ -15,7 +15,8 @@ from mmdet.calibration.testing import configure_test_mode, report_modes  # noqa:
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.registry import METRICS  # noqa: E402
 from mmdet.utils.io import atomic_write  # noqa: E402
-from mmdet.utils.setup_env import register_all_modules, setup_cfg_for_device  # noqa: E402
+from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
+                                    setup_cfg_for_device)
 
 
 @METRICS.register_module()
@@ -74,14 +75,7 @@ def parse_args(argv=None):
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
         cfg.test_evaluator]

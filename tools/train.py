@@ -6,11 +6,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402,F401
 from mmengine.logging import print_log  # noqa: E402
 
 from mmdet.engine import Runner  # noqa: E402
-from mmdet.utils.setup_env import register_all_modules, setup_cfg_for_device  # noqa: E402
+from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
+                                    setup_cfg_for_device)
 
 
 def parse_args(argv=None):
@@ -35,14 +36,7 @@ def parse_args(argv=None):
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     if args.amp:
         import torch
         if torch.cuda.is_available():

@@ -1,16 +1,173 @@
 """Mask IoUs of every (category, image) group that has both ground truth and detections.
 
-pycocotools computes each group's (num_dt, num_gt) matrix from compressed RLEs, the same
-call the official evaluator makes; the matrices are packed into one flat array.
+Masks travel as pycocotools' compressed RLE strings in one flat byte buffer; a numba
+kernel decodes each once and computes exact intersection / union pixel counts. That is
+the value pycocotools' ``rleIou`` returns for masks of equal size (its box pre-test only
+skips pairs whose intersection is empty); pairs of unequal size, or with counts that do
+not cover the image, are handed to pycocotools itself.
 """
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
 import pycocotools.mask as mask_utils
+from numba import njit
 
+from .._results_scanner import SEG_RLE, SegmentationColumn
 from ..lvis import LVIS
 from ..results import LVISResults
 from .problem import EvalProblem
+
+
+@njit(cache=True, nogil=True)
+def _decode(buf, start, end, runs):
+    """pycocotools' ``rleFrString``: counts of ``buf[start:end]`` into ``runs``; returns
+    the number of counts, -1 if the string is cut short."""
+    m, p = 0, start
+    while p < end:
+        x, k, more = 0, 0, True
+        while more:
+            if p >= end:
+                return -1
+            c = np.int64(buf[p]) - 48
+            x |= (c & 0x1f) << (5 * k)
+            more = (c & 0x20) != 0
+            p += 1
+            k += 1
+            if not more and (c & 0x10) != 0:
+                x |= np.int64(-1) << (5 * k)
+        if m > 2:
+            x += runs[m - 2]
+        runs[m] = x & 0xFFFFFFFF
+        m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _mask_stats(runs, m):
+    """(pixels covered by the counts, area, first and last foreground pixel)."""
+    pos, area, first, last = 0, 0, -1, -1
+    for r in range(m):
+        if r % 2 == 1 and runs[r] > 0:
+            if first < 0:
+                first = pos
+            last = pos + runs[r] - 1
+            area += runs[r]
+        pos += runs[r]
+    return pos, area, first, last
+
+
+@njit(cache=True, nogil=True)
+def _intersection(ra, ma, rb, mb):
+    ia, ib = 0, 0
+    end_a, end_b = ra[0], rb[0]
+    on_a, on_b = False, False
+    pos, inter = 0, 0
+    while ia < ma and ib < mb:
+        nxt = min(end_a, end_b)
+        if on_a and on_b:
+            inter += nxt - pos
+        pos = nxt
+        if end_a == nxt:
+            ia += 1
+            on_a = not on_a
+            if ia < ma:
+                end_a += ra[ia]
+        if end_b == nxt:
+            ib += 1
+            on_b = not on_b
+            if ib < mb:
+                end_b += rb[ib]
+    return inter
+
+
+@njit(cache=True, nogil=True)
+def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end, group_dt_start,
+                group_dt_end, offsets, gt_base, out):
+    """Fill ``out`` with each group's (num_dt, num_gt) IoUs; NaN where pycocotools must
+    decide. Masks: detection i is string i, ground truth j is string ``gt_base + j``."""
+    max_len = 1
+    for s in range(len(starts)):
+        max_len = max(max_len, ends[s] - starts[s])
+    for g in range(len(group_gt_start)):
+        gs, ge, ds, de = group_gt_start[g], group_gt_end[g], group_dt_start[g], group_dt_end[g]
+        ng, nd = ge - gs, de - ds
+        if ng == 0 or nd == 0:
+            continue
+        gt_runs = np.empty((ng, max_len), np.int64)
+        gt_m = np.empty(ng, np.int64)
+        gt_area = np.empty(ng, np.int64)
+        gt_first = np.empty(ng, np.int64)
+        gt_last = np.empty(ng, np.int64)
+        gt_ok = np.empty(ng, np.bool_)
+        for j in range(ng):
+            s = gt_base + gs + j
+            gt_m[j] = _decode(buf, starts[s], ends[s], gt_runs[j])
+            covered, gt_area[j], gt_first[j], gt_last[j] = _mask_stats(gt_runs[j], max(gt_m[j], 0))
+            gt_ok[j] = gt_m[j] > 0 and covered == heights[s] * widths[s]
+        dt_runs = np.empty(max_len, np.int64)
+        for d in range(nd):
+            s = ds + d
+            md = _decode(buf, starts[s], ends[s], dt_runs)
+            covered, area, first, last = _mask_stats(dt_runs, max(md, 0))
+            dt_ok = md > 0 and covered == heights[s] * widths[s]
+            row = offsets[g] + d * ng
+            for j in range(ng):
+                sg = gt_base + gs + j
+                if not (dt_ok and gt_ok[j] and heights[s] == heights[sg] and widths[s] == widths[sg]):
+                    out[row + j] = np.nan
+                elif last < gt_first[j] or gt_last[j] < first or area == 0 or gt_area[j] == 0:
+                    out[row + j] = 0.0
+                else:
+                    inter = _intersection(dt_runs, md, gt_runs[j], gt_m[j])
+                    out[row + j] = inter / (area + gt_area[j] - inter) if inter > 0 else 0.0
+    return out
+
+
+def _counts_bytes(rle: dict) -> bytes:
+    counts = rle['counts']
+    return counts.encode() if isinstance(counts, str) else counts
+
+
+def _gt_rles(gt: LVIS, rows: List[int]) -> List[dict]:
+    """Compressed RLEs of ground-truth rows, one pycocotools call per image for the
+    single-polygon annotations (the same RLEs as ``ann_to_rle``)."""
+    anns = gt.dataset['annotations']
+    rles: List = [None] * len(rows)
+    by_image = {}
+    for i, row in enumerate(rows):
+        segm = anns[row]['segmentation']
+        if isinstance(segm, list) and len(segm) == 1 and len(segm[0]) > 4:
+            by_image.setdefault(anns[row]['image_id'], []).append(i)
+        else:
+            rles[i] = gt.ann_to_rle(anns[row])
+    for img_id, items in by_image.items():
+        img = gt.imgs[img_id]
+        polys = [anns[rows[i]]['segmentation'][0] for i in items]
+        for i, rle in zip(items, mask_utils.frPyObjects(polys, img['height'], img['width'])):
+            rles[i] = rle
+    return rles
+
+
+def _dt_strings(dt: LVISResults, rows: np.ndarray) -> Tuple[np.ndarray, ...]:
+    """(buffer, starts, ends, heights, widths) of the detections' compressed counts."""
+    segms = dt.segmentations
+    starts, ends, heights, widths = (np.zeros(len(rows), np.int64) for _ in range(4))
+    fast = np.zeros(len(rows), bool)
+    parts = [np.zeros(0, np.uint8)]
+    if isinstance(segms, SegmentationColumn) and len(rows):
+        buffer, a, b, h, w, kind = segms.rle_fields(rows)
+        fast = kind == SEG_RLE  # straight from the scanned file
+        starts[fast], ends[fast], heights[fast], widths[fast] = a[fast], b[fast], h[fast], w[fast]
+        parts = [buffer]
+    offset = len(parts[0])
+    for i in np.flatnonzero(~fast).tolist():
+        rle = dt.segm_rle(int(rows[i]))
+        counts = np.frombuffer(_counts_bytes(rle), np.uint8)
+        starts[i], ends[i] = offset, offset + len(counts)
+        heights[i], widths[i] = rle['size']
+        parts.append(counts)
+        offset += len(counts)
+    return np.concatenate(parts), starts, ends, heights, widths
 
 
 def group_mask_ious(problem: EvalProblem, gt: LVIS,
@@ -21,14 +178,33 @@ def group_mask_ious(problem: EvalProblem, gt: LVIS,
     num_dt = problem.group_dt_end - problem.group_dt_start
     sizes = num_gt * num_dt
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    ious_flat = np.zeros(int(sizes.sum()), np.float64)
-    gt_anns = gt.dataset['annotations']
-    gt_rows, dt_rows = problem.gt_rows.tolist(), problem.dt_rows.tolist()
-    for g in np.flatnonzero(sizes).tolist():
-        gs, ge = problem.group_gt_start[g], problem.group_gt_end[g]
-        ds, de = problem.group_dt_start[g], problem.group_dt_end[g]
-        gts = [gt.ann_to_rle(gt_anns[r]) for r in gt_rows[gs:ge]]
-        dts = [dt.segm_rle(r) for r in dt_rows[ds:de]]
-        ious = mask_utils.iou(dts, gts, [0] * len(gts))
-        ious_flat[offsets[g]:offsets[g] + sizes[g]] = np.asarray(ious).ravel()
-    return ious_flat, offsets
+    ious = np.zeros(int(sizes.sum()), np.float64)
+    if not len(ious):
+        return ious, offsets
+    dt_buf, dt_starts, dt_ends, dt_heights, dt_widths = _dt_strings(dt, problem.dt_rows)
+    gt_rles = _gt_rles(gt, problem.gt_rows.tolist())
+    gt_bytes = [_counts_bytes(r) for r in gt_rles]
+    gt_lengths = np.fromiter(map(len, gt_bytes), np.int64, len(gt_bytes))
+    gt_starts = len(dt_buf) + np.concatenate([[0], np.cumsum(gt_lengths)[:-1]]).astype(np.int64)
+    gt_sizes = np.array([r['size'] for r in gt_rles], np.int64).reshape(-1, 2)
+    buf = np.concatenate([dt_buf, np.frombuffer(b''.join(gt_bytes), np.uint8)])
+    _group_ious(buf, np.concatenate([dt_starts, gt_starts]),
+                np.concatenate([dt_ends, gt_starts + gt_lengths]),
+                np.concatenate([dt_heights, gt_sizes[:, 0]]),
+                np.concatenate([dt_widths, gt_sizes[:, 1]]),
+                problem.group_gt_start, problem.group_gt_end, problem.group_dt_start,
+                problem.group_dt_end, offsets, len(dt_starts), ious)
+    _fill_undecided(ious, problem, offsets, gt, dt, gt_rles)
+    return ious, offsets
+
+
+def _fill_undecided(ious: np.ndarray, problem: EvalProblem, offsets: np.ndarray, gt: LVIS,
+                    dt: LVISResults, gt_rles: List[dict]) -> None:
+    """pycocotools for the NaN pairs (masks of another size than the image, odd RLEs)."""
+    for flat in np.flatnonzero(np.isnan(ious)).tolist():
+        g = int(np.searchsorted(offsets, flat, 'right') - 1)  # the group holding it
+        ng = problem.group_gt_end[g] - problem.group_gt_start[g]
+        d, j = divmod(flat - int(offsets[g]), int(ng))
+        dt_rle = dt.segm_rle(int(problem.dt_rows[problem.group_dt_start[g] + d]))
+        gt_rle = gt_rles[problem.group_gt_start[g] + j]
+        ious[flat] = np.asarray(mask_utils.iou([dt_rle], [gt_rle], [0])).item()

@@ -60,7 +60,7 @@ class SimCalDetector(TwoStageDetector):
             if key not in DEFAULT_CALIB_CFG:
                 raise KeyError(f'unknown calib_cfg key {key!r}; known: '
                                f'{", ".join(DEFAULT_CALIB_CFG)}')
-            self.calib_cfg[key] = value
+            self.calib_cfg[key] = _plain(value)
         self.calib_assigner = TASK_UTILS.build(self.calib_cfg['assigner'])
         self.calib_sampler = TASK_UTILS.build(self.calib_cfg['sampler'])
         for name, param in self.named_parameters():
@@ -157,6 +157,16 @@ def calibration_losses(logits: Tensor, labels: Tensor, num_classes: int) -> Dict
         out['acc_bg'] = accuracy(logits[~fg], labels[~fg])
         out['num_pos'] = fg.sum().float()
     return out
+
+
+def _plain(value):
+    """Config values as plain dicts and lists (checkpoints are read weights-only)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value) if isinstance(value, tuple) else [
+            _plain(v) for v in value]
+    return value
 
 
 def trainable_parameter_names(model: torch.nn.Module) -> List[str]:

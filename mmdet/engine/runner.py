@@ -14,6 +14,7 @@ import random
 import numpy as np
 import torch
 
+from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
 from mmengine.model import is_model_wrapper
@@ -69,6 +70,7 @@ class Runner(_Runner):
         if not any(isinstance(h, ResumableStateHook) for h in self.hooks):
             self.register_hook(ResumableStateHook())
 
+    @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         tmp_name = f'.{filename}.tmp'
         super().save_checkpoint(out_dir, tmp_name, *args, **kwargs)

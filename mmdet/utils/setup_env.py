@@ -1,5 +1,7 @@
 """Command-line setup shared by the tools."""
 import os
+import os.path as osp
+from typing import Optional
 
 import torch
 from mmengine.config import Config
@@ -12,6 +14,21 @@ def register_all_modules() -> None:
     import mmdet.engine  # noqa: F401
     import mmdet.evaluation  # noqa: F401
     import mmdet.models  # noqa: F401
+
+
+def load_config(config: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """A tool's config: the file, then ``--cfg-options``, the launcher and the work dir
+    (``--work-dir``, else the config's, else ``work_dirs/<config name>``)."""
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
 
 
 def setup_cfg_for_device(cfg: Config) -> None:

@@ -38,9 +38,10 @@ def test_calibration_step_touches_only_the_head_and_no_mask_head():
     for name, param in model.named_parameters():
         assert (param.grad is not None) == name.startswith('roi_head.calib_head.'), name
     assert model.calib_head.calibrated
-    after = model.state_dict()  # frozen BN statistics unchanged by the forward pass
+    after = model.state_dict()  # e.g. frozen BN statistics unchanged by the forward pass
     changed = [k for k in before if not torch.equal(before[k], after[k])]
-    assert changed == ['roi_head.calib_head.calibrated']
+    assert 'roi_head.calib_head.calibrated' in changed  # and the copied weights
+    assert all(k.startswith('roi_head.calib_head.') for k in changed)
 
 
 def test_calibration_needs_the_drawn_class():

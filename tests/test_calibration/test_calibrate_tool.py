@@ -1,0 +1,141 @@
+"""tools/calibrate.py and tools/test.py --mode on tiny generated data: calibration of a
+checkpoint with mmdetection names, one process and two (torchrun, gloo), then the three
+modes from one test pass; bad inputs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.registry import MODELS
+from mmdet.utils.checkpoint import CheckpointError
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / 'tools'))
+import calibrate  # noqa: E402
+
+
+def _env():
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
+    env.pop('LOCAL_RANK', None)
+    return env
+
+
+def run_tool(*args, timeout=300):
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    """Tiny data, a SimCal config for it, and a random 'stage-1' Mask R-CNN saved as
+    mmdetection saves checkpoints."""
+    root = tmp_path_factory.mktemp('simcal')
+    paths = make_toy_lvis(root / 'data', num_classes=8, num_train_images=24,
+                          num_val_images=4, image_size=(64, 64), seed=0)
+    data_root = str(paths['data_root']) + '/'
+    cfg_path = root / 'tiny_simcal.py'
+    cfg_path.write_text(f"""
+_base_ = ['{REPO}/configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py']
+data_root = '{data_root}'
+model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8),
+                           train_ann_file=data_root + 'annotations/lvis_toy_train.json'))
+train_dataloader = dict(sampler=dict(num_classes_per_iter=4),
+                        dataset=dict(dataset=dict(data_root=data_root)))
+test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+test_evaluator = dict(ann_file=data_root + 'annotations/lvis_toy_val.json',
+                      train_ann_file=data_root + 'annotations/lvis_toy_train.json')
+train_cfg = dict(max_iters=3)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=3, milestones=[2])]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
+custom_hooks = []
+""")
+    stage1 = Config.fromfile(str(REPO / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py')).model
+    torch.manual_seed(0)
+    detector = MODELS.build(stage1)
+    detector.init_weights()
+    ckpt = root / 'mmdet_style.pth'
+    torch.save(dict(meta=dict(mmdet_version='3.3.0', CLASSES=[str(i) for i in range(8)]),
+                    state_dict=detector.state_dict()), ckpt)
+    return root, cfg_path, ckpt
+
+
+def _args(cfg, *extra):
+    return calibrate.parse_args([str(cfg), *extra])
+
+
+def test_calibrate_then_test_three_modes(setup):
+    root, cfg, ckpt = setup
+    work = root / 'cal'
+    run_tool('tools/calibrate.py', str(cfg), '--load-from', str(ckpt), '--work-dir',
+             str(work), '--seed', '0')
+    out = torch.load(work / 'iter_3.pth', map_location='cpu', weights_only=True)
+    state, before = out['state_dict'], torch.load(ckpt, weights_only=True)['state_dict']
+    for key, value in before.items():  # the detector is saved unchanged
+        assert torch.equal(state[key], value), key
+    assert bool(state['roi_head.calib_head.calibrated'])
+    assert not torch.equal(state['roi_head.calib_head.fc_cls.weight'],
+                           before['roi_head.bbox_head.fc_cls.weight'])  # it trained
+    meta = out['meta']['simcal']
+    assert meta['head_variant'] == '3fc_ft'
+    assert all(n.startswith('roi_head.calib_head.') for n in meta['trained_parameters'])
+
+    test_dir = root / 'test'
+    proc = run_tool('tools/test.py', str(cfg), str(work / 'iter_3.pth'), '--mode', 'all',
+                    '--work-dir', str(test_dir), '--classwise')
+    for mode in ('orig', 'cal', 'dual'):
+        assert f'| segm | {mode}' in proc.stdout
+    report = json.loads((test_dir / 'simcal_modes.json').read_text())['metrics']
+    assert set(report) == {'orig', 'cal', 'dual'}
+    for values in report.values():
+        assert {'bbox_AP', 'segm_AP', 'segm_APr', 'segm_AP1', 'segm_bAP'} <= set(values)
+        assert any(k.startswith('segm_AP_') for k in values)  # per class (--classwise)
+
+
+def test_calibrate_on_two_processes(setup):
+    root, cfg, ckpt = setup
+    work = root / 'cal_dist'
+    run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
+             'tools/calibrate.py', str(cfg), '--load-from', str(ckpt), '--launcher',
+             'pytorch', '--work-dir', str(work), '--cfg-options', 'train_cfg.max_iters=2')
+    state = torch.load(work / 'iter_2.pth', map_location='cpu', weights_only=True)
+    assert bool(state['state_dict']['roi_head.calib_head.calibrated'])
+    log = next(work.glob('*/*.log')).read_text()
+    assert 'Iter(train) [2/2]' in log and 'acc_fg' in log
+
+
+def test_batch_is_split_over_processes(setup, monkeypatch):
+    _, cfg, ckpt = setup
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    built = calibrate.build_cfg(_args(cfg, '--load-from', str(ckpt), '--launcher', 'pytorch'))
+    assert built.train_dataloader.batch_size == 2  # 4 classes x 1 image over 2 processes
+    monkeypatch.setenv('WORLD_SIZE', '3')
+    with pytest.raises(ValueError, match='does not split evenly over 3'):
+        calibrate.build_cfg(_args(cfg, '--load-from', str(ckpt), '--launcher', 'pytorch'))
+
+
+def test_bad_inputs(setup, tmp_path):
+    _, cfg, ckpt = setup
+    state = torch.load(ckpt, weights_only=True)['state_dict']
+    for key in ('roi_head.bbox_head.fc_cls.weight', 'roi_head.bbox_head.fc_cls.bias'):
+        state[key] = state[key][:6]  # a detector of 5 classes
+    wrong = tmp_path / 'five_classes.pth'
+    torch.save(state, wrong)
+    with pytest.raises(CheckpointError, match=r'classifies 5 classes .* the config 8'):
+        calibrate.build_cfg(_args(cfg, '--load-from', str(wrong)))
+    torch.save({'backbone.conv1.weight': torch.zeros(1)}, tmp_path / 'backbone.pth')
+    with pytest.raises(CheckpointError, match='holds no rpn_head, roi_head.bbox_head'):
+        calibrate.build_cfg(_args(cfg, '--load-from', str(tmp_path / 'backbone.pth')))
+    plain = tmp_path / 'plain.py'
+    plain.write_text(f"_base_ = ['{REPO}/configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py']\n")
+    with pytest.raises(ValueError, match='not a SimCal config'):
+        calibrate.build_cfg(_args(plain, '--load-from', str(ckpt)))
+    with pytest.raises(SystemExit):
+        calibrate.parse_args([str(cfg)])  # no detector to calibrate
