@@ -3,8 +3,9 @@ straight into columns.
 
 ``json.load`` spends seconds and gigabytes building millions of small dicts; the scanner
 reads ``image_id``, ``category_id``, ``score``, ``bbox`` and ``segmentation`` of every
-object in one pass. Numbers go through C ``strtod`` (correctly rounded, as Python's
-``float``), so the columns are bit-identical to the ``json`` route. Anything outside the
+object in one pass. Numbers are parsed exactly (short ones by one correctly rounded
+operation, others by C ``strtod``), so the columns are bit-identical to the ``json``
+route. Anything outside the
 plain case (invalid JSON, NaN, non-integer ids, a key with escapes, a malformed box, ...)
 makes :func:`scan_results_file` return ``None``, and the caller uses ``json`` and its
 precise error messages instead.
@@ -20,12 +21,15 @@ from numba import njit, types
 
 _strtod = types.ExternalFunction('strtod', types.float64(types.intp, types.intp))
 
-OK, FALLBACK, CAPACITY = 0, 1, 2
+OK, FALLBACK = 0, 1
 SEG_NONE, SEG_RLE, SEG_RAW = 0, 1, 2
 KEY_OTHER, KEY_IMAGE, KEY_CATEGORY, KEY_SCORE, KEY_BBOX, KEY_SEGM = range(6)
 _KEYS = (b'image_id', b'category_id', b'score', b'bbox', b'segmentation')
 _KEY_BYTES = np.frombuffer(b''.join(_KEYS), np.uint8)
 _KEY_STARTS = np.cumsum([0] + [len(k) for k in _KEYS]).astype(np.int64)
+
+_TRUE, _FALSE, _NULL = (np.frombuffer(w, np.uint8) for w in (b'true', b'false', b'null'))
+_SIZE, _COUNTS = (np.frombuffer(w, np.uint8) for w in (b'"size"', b'"counts"'))
 
 QUOTE, BACKSLASH, COLON, COMMA = 34, 92, 58, 44
 LBRACE, RBRACE, LBRACKET, RBRACKET = 123, 125, 91, 93
@@ -108,16 +112,22 @@ def _number_end(buf, i):
 
 
 @njit(cache=True, nogil=True)
+def _matches(buf, i, word):
+    """Whether ``buf[i:]`` starts with the bytes ``word``."""
+    if i + len(word) > len(buf):
+        return False
+    for j in range(len(word)):
+        if buf[i + j] != word[j]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _literal_end(buf, i):
     """End of ``true``, ``false`` or ``null`` at ``i``; -1 otherwise."""
-    n = len(buf)
-    if i + 4 <= n and buf[i] == 116 and buf[i + 1] == 114 and buf[i + 2] == 117 and buf[i + 3] == 101:
-        return i + 4
-    if i + 4 <= n and buf[i] == 110 and buf[i + 1] == 117 and buf[i + 2] == 108 and buf[i + 3] == 108:
-        return i + 4
-    if (i + 5 <= n and buf[i] == 102 and buf[i + 1] == 97 and buf[i + 2] == 108
-            and buf[i + 3] == 115 and buf[i + 4] == 101):
-        return i + 5
+    for word in (_TRUE, _NULL, _FALSE):
+        if _matches(buf, i, word):
+            return i + len(word)
     return -1
 
 
@@ -231,6 +241,19 @@ _EXACT_POWERS_OF_TEN = np.array([10.0 ** k for k in range(23)])  # exact doubles
 
 
 @njit(cache=True, nogil=True)
+def _int_followed_by(buf, i, closing):
+    """(index after ``closing``, value) of ``int closing`` at ``i`` (with whitespace);
+    index -1 otherwise."""
+    i, value = _int_value(buf, _ws(buf, i))
+    if i < 0:
+        return -1, 0
+    i = _ws(buf, i)
+    if i >= len(buf) or buf[i] != closing:
+        return -1, 0
+    return i + 1, value
+
+
+@njit(cache=True, nogil=True)
 def _float_value(buf, i):
     """(end, value) of the JSON number at ``i``; end -1 if not a number.
 
@@ -271,7 +294,10 @@ def _float_value(buf, i):
     if exp10 < -22 or exp10 > 22:
         return end, _strtod(buf.ctypes.data + i, 0)
     value = float(mantissa)
-    value = value * _EXACT_POWERS_OF_TEN[exp10] if exp10 >= 0 else value / _EXACT_POWERS_OF_TEN[-exp10]
+    if exp10 >= 0:
+        value = value * _EXACT_POWERS_OF_TEN[exp10]
+    else:
+        value = value / _EXACT_POWERS_OF_TEN[-exp10]
     return end, -value if buf[i] == 45 else value
 
 
@@ -290,10 +316,8 @@ def _rle_object(buf, i, counts, counts_len):
         key_end = _string_end(buf, i)
         if key_end < 0:
             return -1, 0, 0, 0, 0
-        length = key_end - i - 2
-        is_size = length == 4 and buf[i + 1] == 115 and buf[i + 2] == 105 and buf[i + 3] == 122 and buf[i + 4] == 101
-        is_counts = (length == 6 and buf[i + 1] == 99 and buf[i + 2] == 111 and buf[i + 3] == 117
-                     and buf[i + 4] == 110 and buf[i + 5] == 116 and buf[i + 6] == 115)
+        is_size = key_end - i == len(_SIZE) and _matches(buf, i, _SIZE)
+        is_counts = key_end - i == len(_COUNTS) and _matches(buf, i, _COUNTS)
         i = _ws(buf, key_end)
         if i >= n or buf[i] != COLON:
             return -1, 0, 0, 0, 0
@@ -301,19 +325,11 @@ def _rle_object(buf, i, counts, counts_len):
         if is_size:
             if i >= n or buf[i] != LBRACKET:
                 return -1, 0, 0, 0, 0
-            i, h = _int_value(buf, _ws(buf, i + 1))
+            i, h = _int_followed_by(buf, i + 1, COMMA)
+            if i >= 0:
+                i, w = _int_followed_by(buf, i, RBRACKET)
             if i < 0:
                 return -1, 0, 0, 0, 0
-            i = _ws(buf, i)
-            if i >= n or buf[i] != COMMA:
-                return -1, 0, 0, 0, 0
-            i, w = _int_value(buf, _ws(buf, i + 1))
-            if i < 0:
-                return -1, 0, 0, 0, 0
-            i = _ws(buf, i)
-            if i >= n or buf[i] != RBRACKET:
-                return -1, 0, 0, 0, 0
-            i += 1
         elif is_counts:
             if i >= n or buf[i] != QUOTE:
                 return -1, 0, 0, 0, 0
@@ -330,7 +346,8 @@ def _rle_object(buf, i, counts, counts_len):
                         code = 0
                         for q in range(j + 2, j + 6):
                             d = buf[q]
-                            code = code * 16 + (d - 48 if d <= 57 else (d - 55 if d <= 70 else d - 87))
+                            code = code * 16 + (d - 48 if d <= 57 else (d - 55 if d <= 70
+                                                                         else d - 87))
                         if code > 127:
                             return -1, 0, 0, 0, 0
                         ch = code
@@ -374,7 +391,7 @@ def _scan(buf, cap, counts, image_ids, category_ids, scores, boxes, has_box, obj
         if i >= n or buf[i] != LBRACE:
             return FALLBACK, k
         if k >= cap:
-            return CAPACITY, k
+            return FALLBACK, k  # cannot happen for a valid file
         obj_start[k] = i
         has_box[k] = False
         seg_kind[k] = SEG_NONE
@@ -421,7 +438,8 @@ def _scan(buf, cap, counts, image_ids, category_ids, scores, boxes, has_box, obj
                 start = i
                 end = -1
                 if i < n and buf[i] == LBRACE:
-                    end, seg_h[k], seg_w[k], seg_a[k], seg_b[k] = _rle_object(buf, i, counts, counts_len)
+                    end, seg_h[k], seg_w[k], seg_a[k], seg_b[k] = _rle_object(
+                        buf, i, counts, counts_len)
                 if end >= 0:
                     seg_kind[k] = SEG_RLE
                     counts_len = seg_b[k]
@@ -460,8 +478,8 @@ class SegmentationColumn:
     """Segmentations of a scanned file, decoded on access: compressed RLEs as
     ``{'size': [h, w], 'counts': bytes}``, anything else through ``json``."""
 
-    def __init__(self, buf: Optional[np.ndarray], counts: np.ndarray, kind: np.ndarray, a: np.ndarray,
-                 b: np.ndarray, h: np.ndarray, w: np.ndarray):
+    def __init__(self, buf: Optional[np.ndarray], counts: np.ndarray, kind: np.ndarray,
+                 a: np.ndarray, b: np.ndarray, h: np.ndarray, w: np.ndarray):
         self._buf, self._counts = buf, counts
         self.kind, self._a, self._b, self._h, self._w = kind, a, b, h, w
 
@@ -514,21 +532,18 @@ def scan_results_file(path: 'os.PathLike[str] | str') -> Optional[ScannedResults
         if f.readinto(memoryview(padded)[:size]) != size:
             return None
     buf = padded[:size]
-    cap = len(buf) // 32 + 16
-    for _ in range(2):
-        cols = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap),
-                np.empty((cap, 4)), np.empty(cap, np.bool_), np.empty(cap, np.int64),
-                np.empty(cap, np.int64), np.empty(cap, np.int8), np.empty(cap, np.int64),
-                np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64))
-        counts = np.empty(len(buf), np.uint8)  # pages are only touched when written
-        status, k = _scan(buf, cap, counts, *cols)
-        if status != CAPACITY:
-            break
-        cap = len(buf) // 2 + 16
+    # An object has the three required keys: >= 40 bytes. Unwritten pages cost no RSS.
+    cap = len(buf) // 40 + 1
+    cols = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap),
+            np.empty((cap, 4)), np.empty(cap, np.bool_), np.empty(cap, np.int64),
+            np.empty(cap, np.int64), np.empty(cap, np.int8), np.empty(cap, np.int64),
+            np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64))
+    counts = np.empty(len(buf), np.uint8)
+    status, k = _scan(buf, cap, counts, *cols)
     if status != OK:
         return None
     (image_ids, category_ids, scores, boxes, has_box, obj_start, obj_end,
-     kind, seg_a, seg_b, seg_h, seg_w) = [c[:k] for c in cols]  # untouched tails cost no RSS
+     kind, seg_a, seg_b, seg_h, seg_w) = [c[:k] for c in cols]
     segms = None
     if (kind != SEG_NONE).any():
         used = int(seg_b[kind == SEG_RLE].max()) if (kind == SEG_RLE).any() else 0

@@ -46,7 +46,6 @@ class LVIS:
         for key in ('images', 'annotations', 'categories'):
             if not isinstance(self.dataset.get(key), list):
                 raise LVISFormatError(f'{self.source}: missing or non-list field {key!r}')
-        self._arrays: Optional[AnnotationArrays] = None
         self._create_index()
 
     # ----------------------------------------------------------------- indexes
@@ -65,7 +64,7 @@ class LVIS:
                 ) from None
             self.img_ann_map[img_id].append(ann)
             self.cat_img_map[cat_id].append(img_id)
-        self._arrays = None
+        self._arrays: Optional[AnnotationArrays] = None  # built on first use
 
     def _index_by_id(self, key: str) -> Dict[int, dict]:
         index: Dict[int, dict] = {}

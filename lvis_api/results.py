@@ -43,6 +43,8 @@ class LVISResults:
         keep = official_order(image_pos, category_pos, columns.scores, max_dets,
                               max_dets_per_cat)
         self.input_index = keep  # position of each kept detection in the input list
+        # positions of the image and category ids in the sorted ground-truth ids
+        self.image_index, self.category_index = image_pos[keep], category_pos[keep]
         self.image_ids = columns.image_ids[keep]
         self.category_ids = columns.category_ids[keep]
         self.scores = columns.scores[keep]

@@ -44,7 +44,8 @@ class LVISEval:
         self.lvis_gt = lvis_gt if isinstance(lvis_gt, LVIS) else LVIS(lvis_gt)
         max_dets, max_dets_per_cat = (-1, AP_FIXED_DETS_PER_CAT) if ap_fixed else (300, -1)
         if isinstance(lvis_dt, LVISResults):
-            if ap_fixed and (lvis_dt.max_dets, lvis_dt.max_dets_per_cat) != (-1, AP_FIXED_DETS_PER_CAT):
+            caps = (lvis_dt.max_dets, lvis_dt.max_dets_per_cat)
+            if ap_fixed and caps != (-1, AP_FIXED_DETS_PER_CAT):
                 raise ValueError('ap_fixed needs LVISResults(..., max_dets=-1, '
                                  f'max_dets_per_cat={AP_FIXED_DETS_PER_CAT})')
             self.lvis_dt = lvis_dt

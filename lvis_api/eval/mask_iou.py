@@ -113,7 +113,8 @@ def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end
             row = offsets[g] + d * ng
             for j in range(ng):
                 sg = gt_base + gs + j
-                if not (dt_ok and gt_ok[j] and heights[s] == heights[sg] and widths[s] == widths[sg]):
+                same_size = heights[s] == heights[sg] and widths[s] == widths[sg]
+                if not (dt_ok and gt_ok[j] and same_size):
                     out[row + j] = np.nan
                 elif last < gt_first[j] or gt_last[j] < first or area == 0 or gt_area[j] == 0:
                     out[row + j] = 0.0

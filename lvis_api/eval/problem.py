@@ -28,7 +28,6 @@ from .params import Params
 
 @dataclass
 class EvalProblem:
-    num_imgs: int
     num_cats: int
     # kept ground truth, sorted by (category, image, file order)
     gt_rows: np.ndarray            # rows of LVIS.annotation_arrays()
@@ -44,7 +43,6 @@ class EvalProblem:
     dt_boxes: np.ndarray
     # groups: one per (category, image) with a ground truth or a detection
     group_cat: np.ndarray
-    group_img: np.ndarray
     group_gt_start: np.ndarray
     group_gt_end: np.ndarray
     group_dt_start: np.ndarray
@@ -67,6 +65,15 @@ class _IdIndex:
         valid[valid] = self.sorted[pos[valid]] == values[valid]
         index = np.where(valid, self.sorter[np.minimum(pos, len(self.sorted) - 1)], -1)
         return valid, index
+
+
+def _positions(index: _IdIndex, ids: np.ndarray, values: np.ndarray,
+               gt_positions: np.ndarray, gt_ids: List[int]) -> Tuple[np.ndarray, np.ndarray]:
+    """``index.lookup(values)``, reusing the positions LVISResults computed when ``ids``
+    are all the ground-truth ids, sorted (the default parameters)."""
+    if len(ids) == len(gt_ids) and np.array_equal(ids, gt_ids):
+        return np.ones(len(values), bool), gt_positions
+    return index.lookup(values)
 
 
 def _in_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
@@ -120,20 +127,25 @@ def build_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
     # detections: of a category in the image's ground truth or negative list
     neg_keys = _image_category_keys(gt, img_ids, 'neg_category_ids', cats, num_imgs)
     nel_keys = _image_category_keys(gt, img_ids, 'not_exhaustive_category_ids', cats, num_imgs)
-    img_ok, img_index = imgs.lookup(dt.image_ids)
-    cat_ok, cat_index = cats.lookup(dt.category_ids)
-    keep = img_ok & cat_ok & (dt.areas > 0) & (dt.areas < np.inf)
-    dt_rows = np.flatnonzero(keep)
+    img_ok, img_index = _positions(imgs, img_ids, dt.image_ids, dt.image_index, gt.get_img_ids())
+    cat_ok, cat_index = _positions(cats, cat_ids, dt.category_ids, dt.category_index,
+                                   gt.get_cat_ids())
+    dt_rows = np.flatnonzero(img_ok & cat_ok & (dt.areas > 0) & (dt.areas < np.inf))
     dt_key = cat_index[dt_rows] * num_imgs + img_index[dt_rows]
-    allowed = _in_sorted(dt_key, gt_groups) | _in_sorted(dt_key, neg_keys)
-    dt_rows, dt_key = dt_rows[allowed], dt_key[allowed]
     order = np.lexsort((-dt.scores[dt_rows], dt_key))  # stable: ties keep list order
     dt_rows, dt_key = dt_rows[order], dt_key[order]
+    # membership per distinct (category, image) key, then per detection
+    starts = np.flatnonzero(np.diff(dt_key, prepend=-1))
+    keys, runs = dt_key[starts], np.diff(np.append(starts, len(dt_key)))
+    allowed_keys = _in_sorted(keys, gt_groups) | _in_sorted(keys, neg_keys)
+    allowed = np.repeat(allowed_keys, runs)
+    not_exhaustive = np.repeat(_in_sorted(keys, nel_keys), runs)[allowed]
+    dt_rows, dt_key = dt_rows[allowed], dt_key[allowed]
 
-    groups = np.union1d(gt_groups, np.unique(dt_key))
+    groups = np.union1d(gt_groups, keys[allowed_keys])
     group_cat = groups // max(num_imgs, 1)
     return EvalProblem(
-        num_imgs=num_imgs, num_cats=num_cats,
+        num_cats=num_cats,
         gt_rows=gt_rows,
         gt_areas=ann.areas[gt_rows],
         gt_ignore=ann.ignore[gt_rows],
@@ -142,10 +154,9 @@ def build_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
         dt_rows=dt_rows,
         dt_areas=dt.areas[dt_rows],
         dt_scores=dt.scores[dt_rows],
-        dt_not_exhaustive=_in_sorted(dt_key, nel_keys),
+        dt_not_exhaustive=not_exhaustive,
         dt_boxes=dt.boxes[dt_rows] if params.iou_type == 'bbox' else empty_boxes,
         group_cat=group_cat,
-        group_img=groups - group_cat * num_imgs,
         group_gt_start=np.searchsorted(gt_key, groups, 'left'),
         group_gt_end=np.searchsorted(gt_key, groups, 'right'),
         group_dt_start=np.searchsorted(dt_key, groups, 'left'),

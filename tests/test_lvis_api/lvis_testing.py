@@ -82,7 +82,8 @@ def make_problem(seed: int, num_images: int = 12, num_cats: int = 10, iou_type: 
             x, y, w, h = round(x, 1), round(y, 1), round(w, 1), round(h, 1)
             gt_boxes.append(((x, y, w, h), cat))
             poly = _quad(rng, x, y, w, h)
-            area = float(mask_utils.area(mask_utils.merge(mask_utils.frPyObjects([poly], height, width))))
+            rle = mask_utils.merge(mask_utils.frPyObjects([poly], height, width))
+            area = float(mask_utils.area(rle))
             r = rng.random()
             area = (32.0 ** 2 if r < .1 else 96.0 ** 2 if r < .15 else 0.0 if r < .2 else area)
             ann = {'id': len(anns) + (0 if zero_id else 1), 'image_id': img_id,
@@ -105,7 +106,8 @@ def make_problem(seed: int, num_images: int = 12, num_cats: int = 10, iou_type: 
                 if rng.random() < .05:
                     w = 0.0  # zero area: dropped officially
                 box = (float(rng.uniform(0, width - w)), float(rng.uniform(0, height - h)), w, h)
-                dets.append(_det(rng, img_id, cat, box, height, width, iou_type, with_boxes_in_segm))
+                dets.append(_det(rng, img_id, cat, box, height, width, iou_type,
+                                 with_boxes_in_segm))
     gt = {'info': {}, 'licenses': [], 'images': images, 'annotations': anns,
           'categories': categories}
     order = rng.permutation(len(dets))

@@ -2,6 +2,7 @@
 import copy
 
 import numpy as np
+import pycocotools.mask as mask_utils
 import pytest
 
 from lvis_api import LVIS, LVISEval, LVISResults
@@ -20,6 +21,35 @@ def test_matches_official(official, problem_factory, iou_type, seed, tmp_path):
     ours.run()
     assert_same_evaluation(ours, theirs)
     assert list(ours.results) == list(theirs.results)
+
+
+def test_segm_with_polygon_uncompressed_and_missized_masks(official, problem_factory, tmp_path):
+    """Box results whose masks are polygons, uncompressed RLEs, RLEs of another size than
+    the image (pycocotools: IoU -1) or absent (the box polygon)."""
+    gt, dets = problem_factory(12, iou_type='segm')
+    imgs = {img['id']: img for img in gt['images']}
+    for i, det in enumerate(dets):
+        x, y, w, h = det['bbox']
+        img = imgs[det['image_id']]
+        kind = i % 5
+        if kind == 0:
+            det['segmentation'] = [[x, y, x + w, y, x + w / 2, y + h]]
+        elif kind == 1:
+            flat = mask_utils.decode(det['segmentation']).ravel(order='F')
+            edges = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1, [len(flat)]])
+            counts = ([0] if flat[0] else []) + np.diff(edges).tolist()
+            det['segmentation'] = {'size': [img['height'], img['width']], 'counts': counts}
+        elif kind == 2:
+            rle = mask_utils.frPyObjects([[x, y, x + w, y, x + w, y + h, x, y + h]],
+                                         img['height'] + 3, img['width'])[0]
+            det['segmentation'] = {'size': rle['size'], 'counts': rle['counts'].decode()}
+        elif kind == 3:
+            del det['segmentation']
+    theirs = run_official(official, gt, dets, 'segm')
+    for source in (copy.deepcopy(dets), write_json(tmp_path / 'dt.json', dets)):
+        ours = LVISEval(LVIS(gt), source, 'segm')
+        ours.run()
+        assert_same_evaluation(ours, theirs)
 
 
 def test_annotation_id_zero_never_counts_as_match(official, problem_factory):

@@ -49,13 +49,15 @@ def make_detections(gt: dict, iou_type: str, seed: int = 0) -> list:
         for _ in range(int(rng.integers(1, 4))):
             dx, dy = rng.normal(0, .08, 2) * [w, h]
             scale = float(np.exp(rng.normal(0, .08)))
-            polys = _jittered_polygons(rng, ann['segmentation'], dx, dy, scale, x + w / 2, y + h / 2)
+            polys = _jittered_polygons(rng, ann['segmentation'], dx, dy, scale,
+                                       x + w / 2, y + h / 2)
             box = [x + w / 2 * (1 - scale) + dx, y + h / 2 * (1 - scale) + dy, w * scale, h * scale]
             cat = ann['category_id'] if rng.random() < .9 else rng.choice(cat_ids)
             add(img, cat, box, polys)
     for img in gt['images']:
         for _ in range(15):
-            pool = img['neg_category_ids'] if img['neg_category_ids'] and rng.random() < .4 else cat_ids
+            negatives = img['neg_category_ids']
+            pool = negatives if negatives and rng.random() < .4 else cat_ids
             w, h = rng.uniform(4, img['width'] / 2), rng.uniform(4, img['height'] / 2)
             x, y = rng.uniform(0, img['width'] - w), rng.uniform(0, img['height'] - h)
             add(img, rng.choice(pool), [x, y, w, h], [[x, y, x + w, y, x + w, y + h, x, y + h]])

@@ -52,7 +52,8 @@ def test_statistics(val_100_path):
     anns = lvis.dataset['annotations']
     counts = lvis.instance_counts()
     assert len(counts) == 1230 and sum(counts.values()) == len(anns)
-    assert counts == {c: Counter(a['category_id'] for a in anns).get(c, 0) for c in lvis.get_cat_ids()}
+    per_cat = Counter(a['category_id'] for a in anns)
+    assert counts == {c: per_cat.get(c, 0) for c in lvis.get_cat_ids()}
     images = lvis.image_counts()
     some = anns[0]['category_id']
     assert images[some] == len({a['image_id'] for a in anns if a['category_id'] == some})

@@ -28,10 +28,9 @@ def test_kept_detections_order_and_ids_match_official(official, max_dets):
     theirs = _official_results(official, gt, dets, max_dets)
     ours = LVISResults(LVIS(gt), copy.deepcopy(dets), max_dets=max_dets)
     assert [_key(a) for a in ours.load_anns()] == [_key(a) for a in theirs.load_anns()]
-    for img_ids, cat_ids, area_rng in [([gt['images'][1]['id'], gt['images'][0]['id']], None, None),
-                                       (None, [c['id'] for c in gt['categories'][:4]], None),
-                                       ([gt['images'][2]['id']], [c['id'] for c in gt['categories']],
-                                        [10, 900])]:
+    images, cats = [img['id'] for img in gt['images']], [c['id'] for c in gt['categories']]
+    for img_ids, cat_ids, area_rng in [(images[1::-1], None, None), (None, cats[:4], None),
+                                       (images[2:3], cats, [10, 900])]:
         assert (ours.get_ann_ids(img_ids=img_ids, cat_ids=cat_ids, area_rng=area_rng)
                 == theirs.get_ann_ids(img_ids=img_ids, cat_ids=cat_ids, area_rng=area_rng))
     img_id = gt['images'][0]['id']
@@ -96,7 +95,8 @@ def small_gt(tmp_path):
 
 
 @pytest.mark.parametrize('mutate, message', [
-    (lambda d: d[3].update(image_id=123456), r'dt\.json: results\[3\] .* image_id 123456, which is not in the ground truth'),
+    (lambda d: d[3].update(image_id=123456),
+     r'dt\.json: results\[3\] .* image_id 123456, which is not in the ground truth'),
     (lambda d: d[2].update(category_id=-7), r'results\[2\] .* category_id -7'),
     (lambda d: d[1].pop('score'), r"results\[1\] .* has no 'score'"),
     (lambda d: d[4].update(bbox=[1, 2, -3, 4]), r'results\[4\] .* negative box width or height'),

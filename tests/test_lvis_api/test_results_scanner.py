@@ -19,8 +19,9 @@ TRICKY = rb''' [ {"score": 1, "bbox":[0,1.5e1, 2E-1 ,-0.0],"image_id":3,
 
 def _json_columns(path):
     anns = json.loads(path.read_bytes())
-    return anns, (np.array([a['image_id'] for a in anns]), np.array([a['category_id'] for a in anns]),
-                  np.array([a['score'] for a in anns], float), np.array([a['bbox'] for a in anns], float))
+    columns = [np.array([a[key] for a in anns]) for key in ('image_id', 'category_id')]
+    columns += [np.array([a[key] for a in anns], float) for key in ('score', 'bbox')]
+    return anns, columns
 
 
 def test_tricky_file_matches_json(tmp_path):
