@@ -21,7 +21,8 @@ from mmengine.runner import find_latest_checkpoint  # noqa: E402
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,  # noqa: E402
                                     read_checkpoint)
-from mmdet.utils.setup_env import register_all_modules, setup_cfg_for_device  # noqa: E402
+from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
+                                    setup_cfg_for_device)
 
 DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
 
@@ -87,17 +88,10 @@ def check_checkpoint(cfg: Config, path: str) -> None:
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     if cfg.model.get('type') != 'SimCalDetector':
         raise ValueError(f'{args.config} is not a SimCal config (model.type is '
                          f'{cfg.model.get("type")!r}, expected SimCalDetector)')
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         import torch
         if torch.cuda.is_available():

@@ -68,3 +68,4 @@ default_hooks = dict(
                     max_keep_ckpts=1, save_last=True))
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
 custom_hooks = [dict(type='TestProgressBarHook'), dict(type='SimCalHook')]
+randomness = dict(seed=0)  # reproducible class draws, flips and RoI samples

@@ -118,19 +118,45 @@ class SimCalRoIHead(StandardRoIHead):
                       batch_data_samples: list, modes: Sequence[str],
                       rescale: bool = False) -> Dict[str, List[InstanceData]]:
         """Detections of each mode in ``modes``: RoI features and head outputs computed
-        once, NMS and masks per mode."""
+        once, then NMS and masks per mode (a detection shared by several modes, i.e.
+        the same RoI and class, hence the same box, gets its mask computed once)."""
         metas = [s.metainfo for s in batch_data_samples]
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
         out = self.bbox_forward(feats, rois)
         scores = self.mode_scores(out, modes)
-        results = {}
-        for mode in modes:
-            res = self.bbox_head.predict_by_feat(
-                rois, out['cls_score'], out['bbox_pred'], metas, self.test_cfg,
-                rescale=rescale and not self.with_mask, scores=scores[mode])
-            if self.with_mask:
-                res = self.predict_mask(feats, metas, res, rescale=rescale)
-            results[mode] = res
+        results = {mode: self.bbox_head.predict_by_feat(
+            rois, out['cls_score'], out['bbox_pred'], metas, self.test_cfg,
+            rescale=rescale and not self.with_mask, scores=scores[mode]) for mode in modes}
+        if self.with_mask:
+            results = self._predict_shared_masks(feats, metas, results, rescale)
+        return results
+
+    def _predict_shared_masks(self, feats: Tuple[Tensor], metas: List[dict],
+                              results: Dict[str, List[InstanceData]], rescale: bool
+                              ) -> Dict[str, List[InstanceData]]:
+        """Masks of the union of the modes' detections, keyed by (RoI, class), handed
+        back to each mode (with the boxes, rescaled alongside the masks)."""
+        modes = list(results)
+        if len(modes) == 1:
+            return {modes[0]: self.predict_mask(feats, metas, results[modes[0]], rescale)}
+        num_classes = self.bbox_head.num_classes
+        unions, inverses = [], []
+        for img in range(len(metas)):
+            dets = [results[m][img] for m in modes]
+            keys = torch.cat([d.roi_inds * num_classes + d.labels for d in dets])
+            unique, inverse = torch.unique(keys, return_inverse=True)
+            # one detection per key; any will do: the same RoI and class give the same box
+            first = torch.empty(len(unique), dtype=torch.long, device=keys.device)
+            first.scatter_(0, inverse, torch.arange(len(keys), device=keys.device))
+            union = InstanceData(bboxes=torch.cat([d.bboxes for d in dets])[first],
+                                 labels=torch.cat([d.labels for d in dets])[first])
+            unions.append(union)
+            inverses.append(inverse.split([len(d) for d in dets]))
+        unions = self.predict_mask(feats, metas, unions, rescale)
+        for img, union in enumerate(unions):
+            for mode, inverse in zip(modes, inverses[img]):
+                det = results[mode][img]
+                det.bboxes, det.masks = union.bboxes[inverse], union.masks[inverse]
         return results
 
     def predict(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],

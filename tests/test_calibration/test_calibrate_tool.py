@@ -87,8 +87,16 @@ def test_calibrate_then_test_three_modes(setup):
     assert meta['head_variant'] == '3fc_ft'
     assert all(n.startswith('roi_head.calib_head.') for n in meta['trained_parameters'])
 
+    # resuming continues from the work dir's latest calibration checkpoint
+    run_tool('tools/calibrate.py', str(cfg), '--load-from', str(ckpt), '--work-dir',
+             str(work), '--resume', '--cfg-options', 'train_cfg.max_iters=4')
+    resumed = torch.load(work / 'iter_4.pth', map_location='cpu', weights_only=True)
+    assert resumed['meta']['iter'] == 4
+    log = sorted(work.glob('*/*.log'))[-1].read_text()
+    assert 'resumed epoch: 0, iter: 3' in log and 'Iter(train) [4/4]' in log
+
     test_dir = root / 'test'
-    proc = run_tool('tools/test.py', str(cfg), str(work / 'iter_3.pth'), '--mode', 'all',
+    proc = run_tool('tools/test.py', str(cfg), str(work / 'iter_4.pth'), '--mode', 'all',
                     '--work-dir', str(test_dir), '--classwise')
     for mode in ('orig', 'cal', 'dual'):
         assert f'| segm | {mode}' in proc.stdout
@@ -112,13 +120,14 @@ def test_calibrate_on_two_processes(setup):
 
 
 def test_batch_is_split_over_processes(setup, monkeypatch):
-    _, cfg, ckpt = setup
+    _, cfg, _ = setup
     monkeypatch.setenv('WORLD_SIZE', '2')
-    built = calibrate.build_cfg(_args(cfg, '--load-from', str(ckpt), '--launcher', 'pytorch'))
+    assert calibrate.world_size('pytorch') == 2 and calibrate.world_size('none') == 1
+    built = Config.fromfile(str(cfg))
+    calibrate.set_batch_size(built, 2)
     assert built.train_dataloader.batch_size == 2  # 4 classes x 1 image over 2 processes
-    monkeypatch.setenv('WORLD_SIZE', '3')
     with pytest.raises(ValueError, match='does not split evenly over 3'):
-        calibrate.build_cfg(_args(cfg, '--load-from', str(ckpt), '--launcher', 'pytorch'))
+        calibrate.set_batch_size(built, 3)
 
 
 def test_bad_inputs(setup, tmp_path):

@@ -53,6 +53,7 @@ def test_calibration_needs_the_drawn_class():
 
 def test_3fc_ft_starts_from_exactly_the_original_scores():
     model = build_simcal(mode='all').eval()
+    model.roi_head.test_cfg['max_per_img'] = 30
     model.calib_head.start_calibration(model.roi_head.bbox_head)
     feats = torch.randn(20, 32, 7, 7)
     orig_logits, _ = model.roi_head.bbox_head(feats)
@@ -73,6 +74,7 @@ def test_3fc_ft_starts_from_exactly_the_original_scores():
 
 def test_mode_all_equals_the_single_modes():
     model = build_simcal(mode='all').eval()
+    model.roi_head.test_cfg['max_per_img'] = 30
     model.calib_head.calibrated.fill_(True)  # a random, different head
     with torch.no_grad():
         together = model.test_step(make_batch(seed=3))
@@ -148,3 +150,28 @@ def test_train_keeps_modules_outside_the_head_frozen_after_eval_train_cycles():
         model.train()
     bns = [m for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and not any(m.training for m in bns)
+
+
+def test_calibration_hook_checks_the_run():
+    from types import SimpleNamespace
+
+    from mmdet.calibration import SimCalHook
+
+    def runner(num_classes=NUM_CLASSES, loaded=True, batch_size=16):
+        sampler = SimpleNamespace(batch_size_per_rank=16, classes_per_rank=16,
+                                  images_per_class=1, num_classes_per_iter=16, world_size=1)
+        dataset = SimpleNamespace(metainfo=dict(classes=tuple(range(num_classes))))
+        loader = SimpleNamespace(dataset=dataset, sampler=sampler, batch_size=batch_size)
+        return SimpleNamespace(model=model, _has_loaded=loaded, train_dataloader=loader)
+
+    model, hook = build_simcal(), SimCalHook()
+    hook.before_train(runner())
+    with pytest.raises(ValueError, match='training set has 5 classes, the detector 8'):
+        hook.before_train(runner(num_classes=5))
+    with pytest.raises(RuntimeError, match='--load-from'):
+        hook.before_train(runner(loaded=False))
+    with pytest.raises(ValueError, match='set it to 16'):
+        hook.before_train(runner(batch_size=8))
+    checkpoint = {}
+    hook.before_save_checkpoint(runner(), checkpoint)
+    assert checkpoint['meta']['simcal']['head_variant'] == '3fc_ft'
