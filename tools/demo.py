@@ -1,9 +1,12 @@
 """The main job on generated toy long-tail data, on the CPU: generate the data (once),
-train Mask R-CNN (stage 1) and evaluate it with LVIS AP, APr/APc/APf and AP1..AP4.
+train Mask R-CNN (stage 1), calibrate its classifier with SimCal (stage 2) and test the
+orig / cal / dual heads from one pass (stage 3), printing LVIS AP, APr/APc/APf, AP1..AP4
+and bAP side by side and plotting per-class AP against training frequency.
 
-    python tools/demo.py [--work-dir work_dirs/toy_demo] [--data-root data/toy_lvis]
+    python tools/demo.py [--work-dir work_dirs/toy_demo]
 """
 import argparse
+import os
 import os.path as osp
 import sys
 import time
@@ -50,11 +53,11 @@ def train_stage1(work_dir: Path, data_root: Path) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--work-dir', default=str(REPO / 'work_dirs' / 'toy_demo'))
-    parser.add_argument('--data-root', default=str(REPO / 'data' / 'toy_lvis'))
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     start = time.perf_counter()
-    data_root = Path(args.data_root).resolve()
+    os.chdir(REPO)  # the toy configs find their data at data/toy_lvis/
+    data_root = REPO / 'data' / 'toy_lvis'
     ensure_toy_data(data_root, args.seed)
     scalars = train_stage1(Path(args.work_dir).resolve(), data_root)
     keys = ['bbox_AP', 'bbox_APr', 'bbox_APc', 'bbox_APf', 'bbox_bAP',
@@ -63,8 +66,18 @@ def main():
               if f'val/lvis/{k}' in scalars}
     print('\nstage 1 (Mask R-CNN R18c16-FPN on toy LVIS): '
           + '  '.join(f'{k} {v:.3f}' for k, v in values.items()))
-    print(f'checkpoints and logs in {osp.relpath(args.work_dir)}; '
+    sys.path.insert(0, str(REPO / 'tools'))
+    from run_simcal import run_simcal
+    stage1_ckpt = Path(args.work_dir).resolve() / 'epoch_{}.pth'.format(
+        _max_epochs())
+    run_simcal(str(stage1_ckpt), str(Path(args.work_dir).resolve() / 'simcal'))
+    print(f'checkpoints, logs and the plot in {osp.relpath(args.work_dir)}; '
           f'total time {time.perf_counter() - start:.0f} s')
+
+
+def _max_epochs() -> int:
+    from mmengine.config import Config
+    return Config.fromfile(str(STAGE1_CONFIG)).train_cfg.max_epochs
 
 
 if __name__ == '__main__':

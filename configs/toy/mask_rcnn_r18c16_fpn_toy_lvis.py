@@ -15,12 +15,12 @@ model = dict(
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300),
                   rcnn=dict(score_thr=1e-4, max_per_img=100)))
 
-max_epochs = 4
+max_epochs = 6
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
-         milestones=[3], gamma=0.1)
+         milestones=[4, 5], gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02), clip_grad=dict(max_norm=35, norm_type=2))
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=1, max_keep_ckpts=2))
