@@ -15,14 +15,13 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import find_latest_checkpoint  # noqa: E402
 
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,  # noqa: E402
                                     read_checkpoint)
-from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
-                                    setup_cfg_for_device)
+from mmdet.utils.setup_env import (apply_run_options, load_config,  # noqa: E402
+                                    register_all_modules, setup_cfg_for_device)
 
 DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
 
@@ -92,14 +91,7 @@ def build_cfg(args) -> Config:
     if cfg.model.get('type') != 'SimCalDetector':
         raise ValueError(f'{args.config} is not a SimCal config (model.type is '
                          f'{cfg.model.get("type")!r}, expected SimCalDetector)')
-    if args.amp:
-        import torch
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-        else:
-            print_log('--amp ignored: mixed precision needs a CUDA device',
-                      logger='current', level=30)
+    apply_run_options(cfg, args.amp, args.seed, args.deterministic)
     cfg.resume, cfg.load_from = False, args.load_from
     if args.resume == 'auto':  # the work dir's latest checkpoint, else start afresh
         if find_latest_checkpoint(cfg.work_dir) is not None:
@@ -111,9 +103,6 @@ def build_cfg(args) -> Config:
         cfg.resume, cfg.load_from = True, args.resume
     if not cfg.resume:
         check_checkpoint(cfg, cfg.load_from)
-    if args.seed is not None or args.deterministic:
-        cfg.randomness = dict(seed=args.seed if args.seed is not None else 0,
-                              deterministic=args.deterministic)
     hooks = list(cfg.get('custom_hooks', []))
     if not any(h.get('type') == 'SimCalHook' for h in hooks):
         cfg.custom_hooks = hooks + [dict(type='SimCalHook')]

@@ -7,11 +7,10 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402,F401
-from mmengine.logging import print_log  # noqa: E402
 
 from mmdet.engine import Runner  # noqa: E402
-from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
-                                    setup_cfg_for_device)
+from mmdet.utils.setup_env import (apply_run_options, load_config,  # noqa: E402
+                                    register_all_modules, setup_cfg_for_device)
 
 
 def parse_args(argv=None):
@@ -37,21 +36,11 @@ def parse_args(argv=None):
 
 def build_cfg(args) -> Config:
     cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
-    if args.amp:
-        import torch
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-        else:
-            print_log('--amp ignored: mixed precision training needs a CUDA device',
-                      logger='current', level=30)
+    apply_run_options(cfg, args.amp, args.seed, args.deterministic)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
-    if args.seed is not None or args.deterministic:
-        cfg.randomness = dict(seed=args.seed if args.seed is not None else 0,
-                              deterministic=args.deterministic)
     setup_cfg_for_device(cfg)
     return cfg
 

@@ -31,6 +31,22 @@ def load_config(config: str, launcher: str = 'none', cfg_options: Optional[dict]
     return cfg
 
 
+def apply_run_options(cfg: Config, amp: bool = False, seed: Optional[int] = None,
+                      deterministic: bool = False) -> None:
+    """``--amp`` (CUDA only; ignored with a warning elsewhere), ``--seed`` and
+    ``--deterministic`` of the training tools."""
+    if amp:
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:
+            from mmengine.logging import print_log
+            print_log('--amp ignored: mixed precision training needs a CUDA device',
+                      logger='current', level=30)
+    if seed is not None or deterministic:
+        cfg.randomness = dict(seed=seed if seed is not None else 0, deterministic=deterministic)
+
+
 def setup_cfg_for_device(cfg: Config) -> None:
     """On machines without CUDA: the gloo backend and CPU DDP (no device ids), with the
     process group started here (mmengine's own start-up assumes a GPU per rank)."""
