@@ -14,13 +14,14 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import find_latest_checkpoint  # noqa: E402
 
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,  # noqa: E402
                                     read_checkpoint)
-from mmdet.utils.setup_env import (apply_run_options, load_config,  # noqa: E402
+from mmdet.utils.setup_env import (add_training_arguments, apply_run_options,  # noqa: E402
+                                    load_config, parse_tool_args,
                                     register_all_modules, setup_cfg_for_device)
 
 DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
@@ -30,21 +31,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='SimCal stage 2: calibrate a detector')
     parser.add_argument('config', help='SimCal config file (configs/simcal/)')
     parser.add_argument('--load-from', help='the trained (stage-1) detector checkpoint')
-    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume calibration from CKPT, or from the latest checkpoint '
-                             'of the work dir when no CKPT is given')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA)')
-    parser.add_argument('--seed', type=int, default=None, help='random seed')
-    parser.add_argument('--deterministic', action='store_true',
-                        help='deterministic algorithms')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. train_cfg.max_iters=1000')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    add_training_arguments(parser)
+    args = parse_tool_args(parser, argv)
     if args.load_from is None and args.resume is None:
         parser.error('give the detector to calibrate with --load-from CKPT (or --resume)')
     return args

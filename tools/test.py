@@ -1,13 +1,12 @@
 """Test a detector: python tools/test.py CONFIG CKPT [--eval bbox segm] [--out results.pkl]"""
 import argparse
-import os
 import os.path as osp
 import pickle
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.evaluator import BaseMetric  # noqa: E402
 
@@ -15,7 +14,8 @@ from mmdet.calibration.testing import configure_test_mode, report_modes  # noqa:
 from mmdet.engine import Runner  # noqa: E402
 from mmdet.registry import METRICS  # noqa: E402
 from mmdet.utils.io import atomic_write  # noqa: E402
-from mmdet.utils.setup_env import (load_config, register_all_modules,  # noqa: E402
+from mmdet.utils.setup_env import (add_launch_arguments, load_config,  # noqa: E402
+                                    parse_tool_args, register_all_modules,
                                     setup_cfg_for_device)
 
 
@@ -63,15 +63,8 @@ def parse_args(argv=None):
                         help='only write LVIS-format result json files (no evaluation)')
     parser.add_argument('--outfile-prefix', help='prefix of the LVIS-format result files')
     parser.add_argument('--show-dir', help='save images with predictions drawn into this folder')
-    parser.add_argument('--work-dir', help='folder for logs and metrics')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_arguments(parser)
+    return parse_tool_args(parser, argv)
 
 
 def build_cfg(args) -> Config:

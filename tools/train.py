@@ -1,37 +1,23 @@
 """Train a detector: python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] ..."""
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
 
 from mmdet.engine import Runner  # noqa: E402
-from mmdet.utils.setup_env import (apply_run_options, load_config,  # noqa: E402
+from mmdet.utils.setup_env import (add_training_arguments, apply_run_options,  # noqa: E402
+                                    load_config, parse_tool_args,
                                     register_all_modules, setup_cfg_for_device)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--work-dir', help='folder for logs and checkpoints')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from CKPT, or from the latest checkpoint of the work '
-                             'dir when no CKPT is given')
-    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA)')
-    parser.add_argument('--seed', type=int, default=None, help='random seed')
-    parser.add_argument('--deterministic', action='store_true',
-                        help='deterministic algorithms (reproducible on the CPU)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. train_cfg.max_epochs=2')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_training_arguments(parser)
+    return parse_tool_args(parser, argv)
 
 
 def build_cfg(args) -> Config:

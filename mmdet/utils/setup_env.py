@@ -16,6 +16,36 @@ def register_all_modules() -> None:
     import mmdet.models  # noqa: F401
 
 
+def add_launch_arguments(parser) -> None:
+    """Options every tool takes: --work-dir, --cfg-options, --launcher, --local-rank."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='folder for logs, checkpoints and metrics')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_epochs=2')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def add_training_arguments(parser) -> None:
+    """Options of the training tools (train, calibrate), plus the launch options."""
+    add_launch_arguments(parser)
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from CKPT, or from the latest checkpoint of the work '
+                             'dir when no CKPT is given')
+    parser.add_argument('--amp', action='store_true', help='mixed precision (CUDA)')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (reproducible on the CPU)')
+
+
+def parse_tool_args(parser, argv=None):
+    """Parse, and export the local rank for launchers that pass it as an argument."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def load_config(config: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
     """A tool's config: the file, then ``--cfg-options``, the launcher and the work dir

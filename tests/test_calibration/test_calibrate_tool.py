@@ -2,8 +2,6 @@
 checkpoint with mmdetection names, one process and two (torchrun, gloo), then the three
 modes from one test pass; bad inputs."""
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,25 +10,13 @@ import torch
 from mmengine.config import Config
 
 from mmdet.datasets.toy_lvis import make_toy_lvis
+from tool_testing import run_tool
 from mmdet.registry import MODELS
 from mmdet.utils.checkpoint import CheckpointError
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tools'))
 import calibrate  # noqa: E402
-
-
-def _env():
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1')
-    env.pop('LOCAL_RANK', None)
-    return env
-
-
-def run_tool(*args, timeout=300):
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=_env(), capture_output=True,
-                          text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
 
 
 @pytest.fixture(scope='module')
