@@ -1,6 +1,7 @@
 """Shared test fixtures: paths to the data in ../shared beside the repository."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -24,3 +25,16 @@ def mmdet_reference(shared_data):
     if not path.is_file():
         pytest.skip(f'mmdetection reference fixture not found at {path}')
     return torch.load(path, weights_only=True)
+
+
+@pytest.fixture(scope='session')
+def official():
+    """The official ``lvis`` 0.5.3 package (a test-time reference only), with the
+    ``np.float`` it needs on numpy >= 1.24."""
+    lvis = pytest.importorskip('lvis')
+    added = not hasattr(np, 'float')
+    if added:
+        np.float = float
+    yield lvis
+    if added:
+        del np.float

@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from detection_testing import make_batch as detection_batch
 from mmdet.utils.setup_env import register_all_modules
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,25 +45,8 @@ def build_simcal(seed=0, **kwargs):
 
 def make_batch(num_classes=NUM_CLASSES, sizes=((96, 128), (120, 100)), seed=0,
                drawn_labels=None):
-    """Random images with 3 boxes each; ``drawn_labels`` go into the metainfo (and the
-    first box of each image gets that label)."""
-    from mmdet.structures import DetDataSample, InstanceData
-    gen = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for i, (h, w) in enumerate(sizes):
-        inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen))
-        n = 3
-        xy = torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.5, h * 0.5])
-        wh = 16 + torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.4, h * 0.4])
-        boxes = torch.cat([xy, xy + wh], 1)
-        labels = torch.randint(0, num_classes, (n,), generator=gen)
-        meta = dict(img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))
-        if drawn_labels is not None:
-            labels[0] = drawn_labels[i]
-            meta['drawn_label'] = drawn_labels[i]
-        gt = InstanceData(bboxes=boxes, labels=labels)
-        samples.append(DetDataSample(gt_instances=gt, metainfo=meta))
-    return dict(inputs=inputs, data_samples=samples)
+    """Tiny batches (see tests/detection_testing.py) for this folder's class count."""
+    return detection_batch(num_classes, sizes, seed, drawn_labels)
 
 
 def write_lvis_json(path: Path, images, categories, annotations) -> Path:

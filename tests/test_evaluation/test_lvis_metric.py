@@ -36,18 +36,6 @@ def toy(tmp_path_factory):
     return paths, val, train
 
 
-@pytest.fixture
-def official():
-    """The official ``lvis`` package, with the ``np.float`` it needs on numpy 2."""
-    lvis = pytest.importorskip('lvis')
-    added = not hasattr(np, 'float')
-    if added:
-        np.float = float
-    yield lvis
-    if added:
-        del np.float
-
-
 def _samples(val, transform=None, seed=0):
     """Per image, the ground truth as a prediction (xyxy boxes, score 1, 0-based labels,
     masks), as ``Evaluator.process`` hands samples to a metric (``to_dict()``);

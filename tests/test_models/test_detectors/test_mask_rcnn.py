@@ -7,28 +7,10 @@ from mmengine.config import Config
 
 import mmdet.models  # noqa: F401
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample, InstanceData
+from detection_testing import make_batch
+from mmdet.structures import InstanceData
 
 CONFIG = Path(__file__).resolve().parents[3] / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py'
-
-
-def make_batch(num_classes=8, sizes=((96, 128), (120, 100)), seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for i, (h, w) in enumerate(sizes):
-        inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen))
-        n = 3
-        xy = torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.5, h * 0.5])
-        wh = 16 + torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.4, h * 0.4])
-        boxes = torch.cat([xy, xy + wh], 1)
-        masks = torch.zeros(n, h, w, dtype=torch.uint8)
-        for k, (x1, y1, x2, y2) in enumerate(boxes.round().int().tolist()):
-            masks[k, y1:y2, x1:x2] = 1
-        gt = InstanceData(bboxes=boxes, labels=torch.randint(0, num_classes, (n,), generator=gen),
-                          masks=masks)
-        samples.append(DetDataSample(gt_instances=gt, metainfo=dict(
-            img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))))
-    return dict(inputs=inputs, data_samples=samples)
 
 
 def build(agnostic=False):

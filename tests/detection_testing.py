@@ -1,0 +1,31 @@
+"""Tiny in-memory detection batches for model tests."""
+import torch
+
+from mmdet.structures import DetDataSample, InstanceData
+
+
+def make_batch(num_classes=8, sizes=((96, 128), (120, 100)), seed=0, drawn_labels=None):
+    """Random uint8 images with 3 boxes each and box-shaped masks.
+
+    ``drawn_labels`` (one per image, for SimCal) go into the metainfo as ``drawn_label``
+    and become the label of each image's first box.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for i, (h, w) in enumerate(sizes):
+        inputs.append(torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen))
+        n = 3
+        xy = torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.5, h * 0.5])
+        wh = 16 + torch.rand(n, 2, generator=gen) * torch.tensor([w * 0.4, h * 0.4])
+        boxes = torch.cat([xy, xy + wh], 1)
+        labels = torch.randint(0, num_classes, (n,), generator=gen)
+        masks = torch.zeros(n, h, w, dtype=torch.uint8)
+        for k, (x1, y1, x2, y2) in enumerate(boxes.round().int().tolist()):
+            masks[k, y1:y2, x1:x2] = 1
+        meta = dict(img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))
+        if drawn_labels is not None:
+            labels[0] = drawn_labels[i]
+            meta['drawn_label'] = drawn_labels[i]
+        gt = InstanceData(bboxes=boxes, labels=labels, masks=masks)
+        samples.append(DetDataSample(gt_instances=gt, metainfo=meta))
+    return dict(inputs=inputs, data_samples=samples)
