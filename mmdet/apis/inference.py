@@ -12,8 +12,10 @@ from mmdet.utils import load_checkpoint
 
 
 def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
-                  device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
-    """A detector in eval mode, from a config file or object and an optional checkpoint."""
+                  device: str = 'cpu', cfg_options: Optional[dict] = None,
+                  fold_norms: bool = True) -> torch.nn.Module:
+    """A detector in eval mode, from a config file or object and an optional checkpoint,
+    with its BatchNorms folded into the convs (``fold_norms``; exact up to rounding)."""
     import mmdet.models  # noqa: F401  (registers the components)
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
     if cfg_options:
@@ -27,7 +29,10 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         model.dataset_meta = meta.get('dataset_meta')
     model.cfg = cfg
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if fold_norms and hasattr(model, 'prepare_for_inference'):
+        model.prepare_for_inference(fold_norms=True)
+    return model
 
 
 @torch.no_grad()

@@ -18,6 +18,7 @@ from mmdet.datasets.statistics import SplitStatistics
 from mmdet.models.roi_heads.standard_roi_head import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.mask import take_masks
 from .scores import calibrated_columns, check_mode, mode_scores
 
 
@@ -156,7 +157,8 @@ class SimCalRoIHead(StandardRoIHead):
         for img, union in enumerate(unions):
             for mode, inverse in zip(modes, inverses[img]):
                 det = results[mode][img]
-                det.bboxes, det.masks = union.bboxes[inverse], union.masks[inverse]
+                det.bboxes = union.bboxes[inverse]
+                det.masks = take_masks(union.masks, inverse)
         return results
 
     def predict(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],

@@ -3,9 +3,11 @@ from typing import Optional, Sequence
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 
 from mmdet.registry import HOOKS
+from mmdet.structures.mask import masks_to_numpy
 
 
 @HOOKS.register_module()
@@ -75,7 +77,30 @@ class DrawPredictionsHook(Hook):
             img = cv2.imread(sample.img_path)
             if img is None:
                 continue
-            masks = pred.masks.cpu().numpy() if 'masks' in pred else None
+            pred = pred[pred.scores >= self.score_thr]
+            masks = (masks_to_numpy(pred.masks, *img.shape[:2]) if 'masks' in pred
+                     else None)
             drawn = draw_instances(img, pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy(),
                                    pred.scores.cpu().numpy(), masks, names, self.score_thr)
             cv2.imwrite(osp.join(self.out_dir, osp.basename(sample.img_path)), drawn)
+
+
+@HOOKS.register_module()
+class PrepareInferenceHook(Hook):
+    """Applies the model's exact inference speed-ups (``prepare_for_inference``: BN
+    folding, optionally channels-last) once the checkpoint is loaded, before testing.
+
+    Only for test runs: a folded model cannot be trained or checkpointed as before.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, fold_norms: bool = True, channels_last: bool = False):
+        self.fold_norms = fold_norms
+        self.channels_last = channels_last
+
+    def before_test(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if hasattr(model, 'prepare_for_inference'):
+            model.eval()
+            model.prepare_for_inference(self.fold_norms, self.channels_last)

@@ -41,3 +41,27 @@ def test_mask_targets_crop_and_resize():
     assert targets[0].all()  # the RoI is exactly the square
     assert targets[1, :, :14].all() and not targets[1, :, 14:].any()  # left half of the RoI
     assert targets[2, :, :14].all() and not targets[2, :, 15:].any()
+
+
+def test_paste_rle_equals_encoded_bitmap_paste():
+    from mmdet.structures.mask import masks_to_numpy, paste_masks_rle
+    from mmdet.structures.rle import encode_rle
+    gen = torch.Generator().manual_seed(1)
+    probs = torch.rand(7, 28, 28, generator=gen)
+    boxes = torch.tensor([[3.3, 4.7, 40.2, 30.1], [0, 0, 64, 48], [50.5, 40.2, 70, 60],
+                          [-5, -3, 10, 12], [20, 20, 20.4, 35], [10, 10, 11, 11],
+                          [70, 50, 90, 60]])  # the last one lies outside the image
+    bitmaps = paste_masks(probs, boxes, 48, 64)
+    rles = paste_masks_rle(probs, boxes, 48, 64)
+    assert rles == encode_rle(bitmaps)
+    assert (masks_to_numpy(rles, 48, 64) == bitmaps.numpy()).all()
+    assert masks_to_numpy([], 48, 64).shape == (0, 48, 64)
+
+
+def test_take_masks_indexes_bitmaps_and_rle_lists():
+    from mmdet.structures.mask import take_masks
+    from mmdet.structures.rle import encode_rle
+    bitmaps = torch.rand(4, 5, 6) > 0.5
+    index = torch.tensor([2, 0, 2])
+    assert torch.equal(take_masks(bitmaps, index), bitmaps[index])
+    assert take_masks(encode_rle(bitmaps), index) == encode_rle(bitmaps[index])

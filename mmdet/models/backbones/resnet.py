@@ -15,6 +15,7 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
+from ..layers import fold_norm_into_conv
 
 OptConfig = Optional[dict]
 MultiConfig = Union[dict, List[dict], None]
@@ -35,6 +36,11 @@ class _ResBlock(BaseModule):
 
     def _residual(self, x: Tensor) -> Tensor:  # defined by BasicBlock and Bottleneck
         raise TypeError(f'{type(self).__name__} must define _residual')
+
+    def conv_norm_pairs(self) -> List[Tuple[str, str]]:
+        """(conv, norm) attribute names, norm applied right after conv."""
+        return [(f'conv{i}', getattr(self, f'norm{i}_name'))
+                for i in range(1, 4) if hasattr(self, f'norm{i}_name')]
 
     def _inner_forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -267,6 +273,25 @@ class ResNet(BaseModule):
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
+
+    def fold_norms(self) -> int:
+        """Fold every BatchNorm into the conv before it, for inference only: the
+        outputs stay the same up to float rounding, the norms become ``Identity`` and
+        the state dict changes (no norm keys, conv biases). Returns the number folded."""
+        pairs = [(self, 'conv1', self.norm1_name)]
+        for name in self.res_layers:
+            for block in getattr(self, name):
+                pairs += [(block, conv, norm) for conv, norm in block.conv_norm_pairs()]
+                if block.downsample is not None:
+                    pairs.append((block.downsample, '0', '1'))
+        folded = 0
+        for owner, conv_name, norm_name in pairs:
+            norm = getattr(owner, norm_name)
+            if isinstance(norm, _BatchNorm):
+                fold_norm_into_conv(getattr(owner, conv_name), norm)
+                setattr(owner, norm_name, nn.Identity())
+                folded += 1
+        return folded
 
     def train(self, mode: bool = True) -> 'ResNet':
         """Set the mode, then re-freeze frozen stages and, with ``norm_eval``, every BN."""

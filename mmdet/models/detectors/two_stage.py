@@ -2,6 +2,7 @@
 import copy
 from typing import Dict, Optional, Tuple, Union
 
+import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
@@ -40,9 +41,41 @@ class TwoStageDetector(BaseModel):
                             test_cfg=(test_cfg or {}).get('rcnn'))
             self.roi_head = MODELS.build(roi_head)
 
+    channels_last: bool = False  # set by prepare_for_inference
+
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         x = self.backbone(inputs)
-        return tuple(self.neck(x)) if self.neck is not None else tuple(x)
+        feats = tuple(self.neck(x)) if self.neck is not None else tuple(x)
+        if self.channels_last:  # RoIAlign and the heads want plain NCHW maps
+            feats = tuple(f.contiguous() for f in feats)
+        return feats
+
+    def prepare_for_inference(self, fold_norms: bool = True, channels_last: bool = False
+                              ) -> 'TwoStageDetector':
+        """Exact inference speed-ups, applied once after the weights are loaded: fold
+        the backbone's BatchNorms into its convs (the model can no longer be trained or
+        saved as a normal checkpoint) and optionally run backbone and neck in
+        channels-last memory format. Outputs stay equal up to float rounding."""
+        if self.training:
+            raise RuntimeError('prepare_for_inference() needs the model in eval mode')
+        if fold_norms and hasattr(self.backbone, 'fold_norms'):
+            self.backbone.fold_norms()
+        if channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
+            if self.neck is not None:
+                self.neck.to(memory_format=torch.channels_last)
+            self.channels_last = True
+        return self
+
+    def val_step(self, data) -> list:
+        with torch.inference_mode():
+            return super().val_step(data)
+
+    def test_step(self, data) -> list:
+        with torch.inference_mode():
+            return super().test_step(data)
 
     def forward(self, inputs: Tensor, data_samples: Optional[list] = None,
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], list, tuple]:

@@ -17,6 +17,25 @@ def batched_nms(boxes: Tensor, scores: Tensor, groups: Tensor,
     return tv_boxes.batched_nms(boxes.float(), scores.float(), groups, iou_threshold)
 
 
+def score_candidates(scores: Tensor, score_thr: float) -> Tuple[Tensor, Tensor, Tensor]:
+    """The (RoI, class) pairs whose score is strictly above ``score_thr``.
+
+    ``scores`` is (N, C + 1) with background last (ignored). Returns the RoI indices,
+    labels and scores of the pairs, RoI-major.
+    """
+    fg_scores = scores[:, :scores.shape[1] - 1]
+    roi_inds, labels = torch.nonzero(fg_scores > score_thr, as_tuple=True)
+    return roi_inds, labels, fg_scores[roi_inds, labels]
+
+
+def class_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float,
+              max_per_img: int = -1) -> Tensor:
+    """Indices of the detections kept by per-class NMS, best first, at most
+    ``max_per_img`` (all when < 0)."""
+    keep = batched_nms(boxes, scores, labels, iou_threshold)
+    return keep[:max_per_img] if max_per_img >= 0 else keep
+
+
 def multiclass_nms(bboxes: Tensor, scores: Tensor, score_thr: float, iou_threshold: float,
                    max_per_img: int = -1) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     """Per-class NMS of softmax detections.
@@ -30,17 +49,12 @@ def multiclass_nms(bboxes: Tensor, scores: Tensor, score_thr: float, iou_thresho
     Returns:
         boxes (K, 4), scores (K,), labels (K,), and the RoI index of each detection (K,).
     """
-    num_rois, num_classes = scores.shape[0], scores.shape[1] - 1
-    fg_scores = scores[:, :num_classes]
-    roi_inds, labels = torch.nonzero(fg_scores > score_thr, as_tuple=True)
+    roi_inds, labels, det_scores = score_candidates(scores, score_thr)
     if bboxes.shape[1] == 4:
         det_boxes = bboxes[roi_inds]
     else:
-        det_boxes = bboxes.view(num_rois, num_classes, 4)[roi_inds, labels]
-    det_scores = fg_scores[roi_inds, labels]
-    keep = batched_nms(det_boxes, det_scores, labels, iou_threshold)
-    if max_per_img >= 0:
-        keep = keep[:max_per_img]
+        det_boxes = bboxes.view(scores.shape[0], -1, 4)[roi_inds, labels]
+    keep = class_nms(det_boxes, det_scores, labels, iou_threshold, max_per_img)
     return det_boxes[keep], det_scores[keep], labels[keep], roi_inds[keep]
 
 
@@ -51,4 +65,5 @@ def nms_iou_threshold(nms_cfg) -> float:
     return float(nms_cfg)
 
 
-__all__ = ['batched_nms', 'multiclass_nms', 'nms_iou_threshold']
+__all__ = ['batched_nms', 'class_nms', 'multiclass_nms', 'nms_iou_threshold',
+           'score_candidates']

@@ -44,8 +44,10 @@ class StandardRoIHead(BaseModule):
         cls_score, bbox_pred = self.bbox_head(roi_feats)
         return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=roi_feats)
 
-    def mask_forward(self, feats: Tuple[Tensor], rois: Tensor) -> Tensor:
-        return self.mask_head(self.mask_roi_extractor(feats, rois))
+    def mask_forward(self, feats: Tuple[Tensor], rois: Tensor,
+                     labels: Optional[Tensor] = None) -> Tensor:
+        """Mask logits of the RoIs: of every class, or of ``labels`` only (one channel)."""
+        return self.mask_head(self.mask_roi_extractor(feats, rois), labels)
 
     # --------------------------------------------------------------------- loss
     def sample_rois(self, rpn_results_list: List[InstanceData], batch_data_samples: list
@@ -69,7 +71,8 @@ class StandardRoIHead(BaseModule):
         losses = self.bbox_head.loss(out['cls_score'], out['bbox_pred'], sampling_results)
         if self.with_mask:
             pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
-            mask_preds = self.mask_forward(feats, pos_rois)
+            pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
+            mask_preds = self.mask_forward(feats, pos_rois, pos_labels)
             losses.update(self.mask_head.loss(
                 mask_preds, sampling_results, [s.gt_instances for s in batch_data_samples]))
         return losses
@@ -103,12 +106,15 @@ class StandardRoIHead(BaseModule):
                      ) -> List[InstanceData]:
         rois = bbox2roi([res.bboxes for res in results_list])
         if rois.shape[0] == 0:
+            rle = (self.test_cfg or {}).get('mask_format') == 'rle'
             for res, meta in zip(results_list, batch_img_metas):
                 h, w = meta['ori_shape' if rescale else 'img_shape'][:2]
-                res.masks = torch.zeros(0, h, w, dtype=torch.bool, device=rois.device)
+                res.masks = [] if rle else torch.zeros(0, h, w, dtype=torch.bool,
+                                                       device=rois.device)
                 if rescale:
                     res.bboxes = res.bboxes.reshape(0, 4)
             return results_list
-        mask_preds = self.mask_forward(feats, rois)
+        labels = torch.cat([res.labels for res in results_list])
+        mask_preds = self.mask_forward(feats, rois, labels)
         return self.mask_head.predict_by_feat(mask_preds, results_list, batch_img_metas,
                                               self.test_cfg, rescale=rescale)

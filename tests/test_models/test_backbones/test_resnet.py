@@ -288,3 +288,27 @@ def test_reference_backbone_features() -> None:
     for ours, theirs in zip(feats, ref['backbone_feats']):
         assert ours.shape == theirs.shape
         torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize('depth,norm,expected', [(18, 'BN', 20), (50, 'FrozenBN', 53)])
+def test_fold_norms_keeps_outputs(depth, norm, expected):
+    from torch.nn.modules.batchnorm import _BatchNorm
+    torch.manual_seed(0)
+    model = ResNet(depth, base_channels=8, norm_cfg=dict(type=norm))
+    model.init_weights()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, _BatchNorm):
+                m.running_mean.normal_(0, 0.5)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.5)
+    model.eval()
+    x = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        before = model(x)
+        assert model.fold_norms() == expected
+        after = model(x)
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    for a, b in zip(before, after):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import rescale_boxes
-from ...layers import multiclass_nms, nms_iou_threshold
+from ...layers import class_nms, nms_iou_threshold, score_candidates
 from ...losses import accuracy
 
 
@@ -126,20 +126,33 @@ class Shared2FCBBoxHead(BaseModule):
         """
         if scores is None:
             scores = F.softmax(cls_scores, dim=-1)
-        boxes = self._decode(rois, bbox_preds, batch_img_metas)
+        if rcnn_test_cfg is None:
+            boxes = self._decode(rois, bbox_preds, batch_img_metas)
         results = []
         for img_id, meta in enumerate(batch_img_metas):
             inds = torch.nonzero(rois[:, 0] == img_id, as_tuple=True)[0]
-            img_boxes, img_scores = boxes[inds], scores[inds]
-            if rescale and img_boxes.numel():
-                img_boxes = rescale_boxes(img_boxes, meta['scale_factor'])
             res = InstanceData()
             if rcnn_test_cfg is None:
-                res.bboxes, res.scores = img_boxes, img_scores
+                res.bboxes, res.scores = boxes[inds], scores[inds]
+                if rescale and res.bboxes.numel():
+                    res.bboxes = rescale_boxes(res.bboxes, meta['scale_factor'])
             else:
-                res.bboxes, res.scores, res.labels, res.roi_inds = multiclass_nms(
-                    img_boxes, img_scores, rcnn_test_cfg['score_thr'],
-                    nms_iou_threshold(rcnn_test_cfg['nms']), rcnn_test_cfg['max_per_img'])
+                # Decode only the (RoI, class) pairs above the threshold: with LVIS's
+                # ~1,200 classes that is a small fraction of all the class-wise boxes.
+                roi_inds, labels, det_scores = score_candidates(
+                    scores[inds], rcnn_test_cfg['score_thr'])
+                deltas = bbox_preds[inds[roi_inds]]
+                if not self.reg_class_agnostic:
+                    deltas = deltas.view(-1, self.num_classes, 4)[
+                        torch.arange(labels.numel(), device=labels.device), labels]
+                det_boxes = self._decode(rois[inds[roi_inds]], deltas, batch_img_metas)
+                if rescale and det_boxes.numel():
+                    det_boxes = rescale_boxes(det_boxes, meta['scale_factor'])
+                keep = class_nms(det_boxes, det_scores, labels,
+                                 nms_iou_threshold(rcnn_test_cfg['nms']),
+                                 rcnn_test_cfg['max_per_img'])
+                res.bboxes, res.scores = det_boxes[keep], det_scores[keep]
+                res.labels, res.roi_inds = labels[keep], roi_inds[keep]
             results.append(res)
         return results
 
