@@ -18,10 +18,12 @@ def mask_targets(gt_masks: Tensor, rois: Tensor, gt_inds: Tensor, size: int) -> 
     """
     if rois.shape[0] == 0:
         return rois.new_zeros(0, size, size)
-    boxes = torch.cat([torch.arange(rois.shape[0], device=rois.device,
-                                    dtype=rois.dtype)[:, None], rois[:, :4]], dim=1)
-    masks = gt_masks.index_select(0, gt_inds.to(gt_masks.device)).to(rois.device, rois.dtype)
-    crops = roi_align(masks[:, None], boxes, (size, size), 1.0, 0, True).squeeze(1)
+    # Each RoI samples its own GT mask, passed as RoIAlign's batch index: every used GT
+    # mask is converted once, instead of one full-size copy per RoI.
+    used, index = torch.unique(gt_inds.to(gt_masks.device), return_inverse=True)
+    boxes = torch.cat([index.to(rois.device, rois.dtype)[:, None], rois[:, :4]], dim=1)
+    masks = gt_masks.index_select(0, used).to(rois.device, rois.dtype)[:, None]
+    crops = roi_align(masks, boxes, (size, size), 1.0, 0, True).squeeze(1)
     return (crops >= 0.5).to(rois.dtype)
 
 

@@ -1,0 +1,52 @@
+"""tools/analysis/benchmark.py: torchvision gets the same network, and a tiny run of the
+whole benchmark produces every line for both detectors."""
+import importlib.util
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+import torch
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'benchmark.py'
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('benchmark', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_torchvision_gets_our_network(tool):
+    args = Namespace(toy=False, num_classes=7, score_thr=1e-4, max_per_img=300, seed=0)
+    ours = tool.build_ours(args)
+    theirs = tool.build_torchvision(args, (64, 96), tool.to_torchvision_state(ours.state_dict()))
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        our_feats = ours.extract_feat(x)
+        their_feats = list(theirs.backbone(x).values())
+        assert len(our_feats) == len(their_feats) == 5
+        for a, b in zip(our_feats, their_feats):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+        roi_feats = torch.randn(3, 256, 7, 7)
+        cls, reg = ours.roi_head.bbox_head(roi_feats)
+        their_cls, their_reg = theirs.roi_heads.box_predictor(
+            theirs.roi_heads.box_head(roi_feats))
+    # torchvision: background first, and box deltas for it (zero)
+    torch.testing.assert_close(their_cls, torch.cat([cls[:, -1:], cls[:, :-1]], 1))
+    torch.testing.assert_close(their_reg[:, 4:], reg)
+    assert not their_reg[:, :4].any()
+
+
+def test_tiny_run_reports_every_line(tool, capsys):
+    results = tool.main(['--sizes', '64x96', '--runs', '1', '--warmup', '0',
+                         '--num-classes', '20'])
+    out = capsys.readouterr().out
+    assert 'peaked classifier' in out and 'ours/theirs' in out
+    by_impl = results['64x96']
+    assert set(by_impl) == {'ours', 'torchvision'}
+    for impl, lines in by_impl.items():
+        for key in tool.STAGES + ('end to end', 'training step (2 images)'):
+            assert lines[key] > 0, (impl, key)
+        assert lines['peak memory, training (MB)'] > 0

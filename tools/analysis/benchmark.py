@@ -1,0 +1,485 @@
+"""Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run.
+
+    python tools/analysis/benchmark.py [--sizes 800x1333 400x667] [--runs 5]
+    python tools/analysis/benchmark.py --toy      # the toy model at the toy image size
+
+Both detectors are configured alike: 1,230 classes (+ background), score threshold
+1e-4, up to 300 detections per image, masks pasted into the image; torchvision's gets
+our weights (converted), so both see the same network. The weights are random with a
+peaked classifier: ``fc_cls`` is rescaled so that its logits spread over the classes
+with a standard deviation of ``--logit-std`` (6 by default) on the first image, which
+lets a few thousand (RoI, class) pairs pass 1e-4 (printed), like a trained model
+rather than a near-uniform softmax that lets everything pass.
+
+Each line is the median over ``--runs`` after ``--warmup`` untimed runs, in a fresh
+subprocess per detector and size, so that peak memory (the rise of the peak RSS over
+the loaded model, or CUDA's max allocated) is each one's own. Lines: inference split
+into stages (preprocess, backbone+neck, RPN, box head + post-processing, of which the
+post-processing, mask head + pasting, of which the pasting), end to end, one training
+step on 2 images (forward, backward, SGD step) and the peak memories.
+"""
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+LVIS_CONFIG = ROOT / 'configs/lvis/mask_rcnn_r50_fpn_1x_lvis_v1.py'
+TOY_CONFIG = ROOT / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
+STAGES = ('preprocess', 'backbone+neck', 'rpn', 'box head + post', '  box post-processing',
+          'mask head + paste', '  mask pasting')
+
+
+# ----------------------------------------------------------------------------- models
+def build_ours(args):
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+
+    from mmdet.registry import MODELS
+    from mmdet.utils.setup_env import register_all_modules
+    register_all_modules()
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(str(TOY_CONFIG if args.toy else LVIS_CONFIG))
+    model_cfg = cfg.model
+    model_cfg.backbone.init_cfg = None  # no download: the weights are random anyway
+    if not args.toy:
+        model_cfg.roi_head.bbox_head.num_classes = args.num_classes
+        model_cfg.roi_head.mask_head.num_classes = args.num_classes
+    model_cfg.test_cfg.rcnn.update(score_thr=args.score_thr, max_per_img=args.max_per_img)
+    torch.manual_seed(args.seed)
+    model = MODELS.build(model_cfg)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    return model.eval()
+
+
+def make_images(sizes, num, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen)
+            for h, w in [sizes] * num]
+
+
+def ours_batch(images, with_gt=False, num_classes=1230, seed=0):
+    from mmdet.structures import DetDataSample, InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    samples = []
+    for i, img in enumerate(images):
+        h, w = img.shape[1:]
+        meta = dict(img_id=i, img_shape=(h, w), ori_shape=(h, w), scale_factor=(1.0, 1.0))
+        sample = DetDataSample(metainfo=meta)
+        if with_gt:
+            boxes, labels, masks = random_gt(h, w, num_classes, gen)
+            sample.gt_instances = InstanceData(bboxes=boxes, labels=labels, masks=masks)
+        samples.append(sample)
+    return dict(inputs=list(images), data_samples=samples)
+
+
+def random_gt(h, w, num_classes, gen, num=10):
+    """``num`` random boxes (10-50% of the image side) with box-shaped masks."""
+    size = torch.tensor([w, h], dtype=torch.float32)
+    wh = (0.1 + 0.4 * torch.rand(num, 2, generator=gen)) * size
+    xy = torch.rand(num, 2, generator=gen) * (size - wh)
+    boxes = torch.cat([xy, xy + wh], 1)
+    labels = torch.randint(0, num_classes, (num,), generator=gen)
+    masks = torch.zeros(num, h, w, dtype=torch.uint8)
+    for k, (x1, y1, x2, y2) in enumerate(boxes.round().int().tolist()):
+        masks[k, y1:y2, x1:x2] = 1
+    return boxes, labels, masks
+
+
+@torch.inference_mode()
+def peak_classifier(model, image, logit_std):
+    """Rescale ``fc_cls`` so its logits have ``logit_std`` over the classes on ``image``."""
+    data = model.data_preprocessor(ours_batch([image]), False)
+    feats = model.extract_feat(data['inputs'])
+    proposals = model.rpn_head.predict(feats, data['data_samples'], rescale=False)
+    from mmdet.structures.bbox import bbox2roi
+    rois = bbox2roi([p.bboxes for p in proposals])
+    head = model.roi_head.bbox_head
+    x = head.shared_features(model.roi_head.bbox_roi_extractor(feats, rois))
+    logits = head.fc_cls(x)
+    scale = logit_std / logits[:, :-1].std(dim=1).mean().item()
+    head.fc_cls.weight.mul_(scale)
+    head.fc_cls.bias.mul_(scale)
+    scores = torch.softmax(head.fc_cls(x), dim=1)[:, :-1]
+    return int((scores > model.test_cfg['rcnn']['score_thr']).sum()), rois.shape[0]
+
+
+def to_torchvision_state(ours: dict) -> dict:
+    """Our (mmdetection-named) R50-FPN Mask R-CNN weights as torchvision's MaskRCNN keys.
+
+    torchvision puts background first in the classifier and has box/mask outputs for it.
+    """
+    out = {}
+    for key, value in ours.items():
+        if key.startswith('backbone.'):
+            out['backbone.body.' + key[len('backbone.'):]] = value
+        elif key.startswith('neck.'):
+            parts = key.split('.')  # neck.lateral_convs.0.conv.weight
+            block = dict(lateral_convs='inner_blocks', fpn_convs='layer_blocks')[parts[1]]
+            out[f'backbone.fpn.{block}.{parts[2]}.0.{parts[4]}'] = value
+    rename = {
+        'rpn_head.rpn_conv': 'rpn.head.conv.0.0', 'rpn_head.rpn_cls': 'rpn.head.cls_logits',
+        'rpn_head.rpn_reg': 'rpn.head.bbox_pred',
+        'roi_head.bbox_head.shared_fcs.0': 'roi_heads.box_head.fc6',
+        'roi_head.bbox_head.shared_fcs.1': 'roi_heads.box_head.fc7',
+        'roi_head.mask_head.upsample': 'roi_heads.mask_predictor.conv5_mask'}
+    rename.update({f'roi_head.mask_head.convs.{i}.conv': f'roi_heads.mask_head.{i}.0'
+                   for i in range(4)})
+    for src, dst in rename.items():
+        for p in ('weight', 'bias'):
+            out[f'{dst}.{p}'] = ours[f'{src}.{p}']
+
+    def background_first(value, rows_per_class, from_last):
+        bg = (value[-rows_per_class:] if from_last
+              else torch.zeros_like(value[:rows_per_class]))
+        fg = value[:-rows_per_class] if from_last else value
+        return torch.cat([bg, fg])
+
+    for p in ('weight', 'bias'):
+        out[f'roi_heads.box_predictor.cls_score.{p}'] = background_first(
+            ours[f'roi_head.bbox_head.fc_cls.{p}'], 1, True)
+        out[f'roi_heads.box_predictor.bbox_pred.{p}'] = background_first(
+            ours[f'roi_head.bbox_head.fc_reg.{p}'], 4, False)
+        out[f'roi_heads.mask_predictor.mask_fcn_logits.{p}'] = background_first(
+            ours[f'roi_head.mask_head.conv_logits.{p}'], 1, False)
+    return out
+
+
+def build_torchvision(args, size, state):
+    from torchvision.models import resnet50
+    from torchvision.models.detection import MaskRCNN
+    from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+    from torchvision.ops.misc import FrozenBatchNorm2d
+
+    # The usual detection setup: frozen BN, stem and layer1 frozen (3 trainable layers).
+    backbone = _resnet_fpn_extractor(resnet50(norm_layer=FrozenBatchNorm2d), 3)
+    model = MaskRCNN(backbone, num_classes=args.num_classes + 1, min_size=min(size),
+                     max_size=max(size), box_score_thresh=args.score_thr,
+                     box_detections_per_img=args.max_per_img)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any('num_batches_tracked' not in k for k in missing):
+        raise RuntimeError(f'weight conversion: missing {missing}, unexpected {unexpected}')
+    return model.eval()
+
+
+# --------------------------------------------------------------------------- timing
+class Clock:
+    def __init__(self, device):
+        self.device = device
+
+    def __call__(self, fn, *args, **kwargs):
+        if self.device == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        if self.device == 'cuda':
+            torch.cuda.synchronize()
+        return out, time.perf_counter() - start
+
+
+def ours_stages(model, batch, clock):
+    roi_head = model.roi_head
+    t = {}
+    data, t['preprocess'] = clock(model.data_preprocessor, batch, False)
+    inputs, samples = data['inputs'], data['data_samples']
+    metas = [s.metainfo for s in samples]
+    feats, t['backbone+neck'] = clock(model.extract_feat, inputs)
+    proposals, t['rpn'] = clock(model.rpn_head.predict, feats, samples, rescale=False)
+    results, t['box head + post'] = clock(roi_head.predict_bbox, feats, metas, proposals)
+    # The post-processing alone, on the same head outputs.
+    from mmdet.structures.bbox import bbox2roi
+    rois = bbox2roi([p.bboxes for p in proposals])
+    out = roi_head.bbox_forward(feats, rois)
+    scores = roi_head.score_rois(out)
+    _, t['  box post-processing'] = clock(
+        roi_head.bbox_head.predict_by_feat, rois, out['cls_score'], out['bbox_pred'], metas,
+        roi_head.test_cfg, scores=scores)
+    dets = [r.clone() for r in results]
+    _, t['mask head + paste'] = clock(roi_head.predict_mask, feats, metas, results, True)
+    mask_preds = roi_head.mask_forward(feats, bbox2roi([d.bboxes for d in dets]),
+                                       torch.cat([d.labels for d in dets]))
+    _, t['  mask pasting'] = clock(roi_head.mask_head.predict_by_feat, mask_preds, dets,
+                                   metas, roi_head.test_cfg, True)
+    return t, sum(len(r) for r in results)
+
+
+def torchvision_stages(model, images, clock):
+    from torchvision.models.detection.roi_heads import maskrcnn_inference
+    rh = model.roi_heads
+    t = {}
+    original_sizes = [tuple(img.shape[-2:]) for img in images]
+    (image_list, _), t['preprocess'] = clock(model.transform, images)
+    feats, t['backbone+neck'] = clock(model.backbone, image_list.tensors)
+    (proposals, _), t['rpn'] = clock(model.rpn, image_list, feats)
+    sizes = image_list.image_sizes
+
+    def box_head():
+        x = rh.box_head(rh.box_roi_pool(feats, proposals, sizes))
+        return rh.box_predictor(x)
+
+    def box_post(cls, reg):
+        return rh.postprocess_detections(cls, reg, proposals, sizes)
+
+    (cls, reg), t_head = clock(box_head)
+    (boxes, scores, labels), t['  box post-processing'] = clock(box_post, cls, reg)
+    t['box head + post'] = t_head + t['  box post-processing']
+
+    def mask_head():
+        x = rh.mask_predictor(rh.mask_head(rh.mask_roi_pool(feats, boxes, sizes)))
+        return maskrcnn_inference(x, labels)
+
+    def paste(probs):
+        dets = [dict(boxes=b, scores=s, labels=lab, masks=m)
+                for b, s, lab, m in zip(boxes, scores, labels, probs)]
+        return model.transform.postprocess(dets, sizes, original_sizes)
+
+    probs, t_mask = clock(mask_head)
+    _, t['  mask pasting'] = clock(paste, probs)
+    t['mask head + paste'] = t_mask + t['  mask pasting']
+    return t, sum(len(b) for b in boxes)
+
+
+# --------------------------------------------------------------------------- workers
+def rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+def worker(args) -> dict:
+    """Time one detector at one size; the result as a dict (printed as JSON)."""
+    torch.manual_seed(args.seed)
+    device = args.device
+    clock = Clock(device)
+    h, w = args.size
+    state = torch.load(args.weights, weights_only=True)
+    ours = build_ours(args)
+    ours.load_state_dict(state)
+    if args.impl == 'torchvision':
+        model = build_torchvision(args, (h, w), to_torchvision_state(state))
+        del ours
+    else:
+        model = ours
+    model.to(device)
+    images = [img.to(device) for img in make_images((h, w), 2, args.seed)]
+    num_classes = args.num_classes
+    torch.manual_seed(args.seed)
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    base_mb = current_rss_mb()
+
+    if args.phase == 'train':
+        return train_phase(args, model, images, clock, base_mb)
+    if args.impl == 'ours':  # what tools/test.py does
+        model.prepare_for_inference(fold_norms=True, channels_last=args.channels_last)
+        model.roi_head.test_cfg['mask_format'] = args.mask_format
+
+    def infer():
+        with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
+            if args.impl == 'ours':
+                return ours_stages(model, ours_batch(images[:1]), clock)
+            return torchvision_stages(model, [images[0].float() / 255], clock)
+
+    def end_to_end():
+        with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
+            if args.impl == 'ours':
+                return model.test_step(ours_batch(images[:1]))
+            return model([images[0].float() / 255])
+
+    runs = {k: [] for k in STAGES}
+    runs['end to end'] = []
+    for i in range(args.warmup + args.runs):
+        times, num_dets = infer()
+        _, total = clock(end_to_end)
+        if i >= args.warmup:
+            for k, v in times.items():
+                runs[k].append(v)
+            runs['end to end'].append(total)
+    result = {k: statistics.median(v) for k, v in runs.items()}
+    result['detections per image'] = num_dets
+    result['peak memory, inference (MB)'] = peak_mb(device, base_mb)
+    return result
+
+
+def peak_mb(device, base_mb) -> float:
+    """Peak memory of this process above ``base_mb`` (CPU RSS) or CUDA's peak allocation."""
+    if device == 'cuda':
+        return torch.cuda.max_memory_allocated() / 2**20
+    return rss_peak_mb() - base_mb
+
+
+def train_phase(args, model, images, clock, base_mb) -> dict:
+    """One training step on 2 images with 10 random boxes each: forward, backward and an
+    SGD step; the median time and the peak memory."""
+    device, (h, w), num_classes = args.device, args.size, args.num_classes
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9)
+    gen = torch.Generator().manual_seed(args.seed)
+    targets = [random_gt(h, w, num_classes, gen) for _ in images]
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    scaler = torch.amp.GradScaler(device, enabled=args.amp)
+
+    def train_step():
+        with torch.autocast(device, enabled=args.amp):
+            if args.impl == 'ours':
+                batch = ours_batch(images, with_gt=True, num_classes=num_classes,
+                                   seed=args.seed)
+                data = model.data_preprocessor(batch, True)
+                losses = model(**data, mode='loss')
+            else:
+                tv_targets = [dict(boxes=b.to(device), labels=(lab + 1).to(device),
+                                   masks=m.to(device)) for b, lab, m in targets]
+                losses = model([img.float() / 255 for img in images], tv_targets)
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    train_times = []
+    for i in range(args.warmup + args.runs):
+        _, t = clock(train_step)
+        if i >= args.warmup:
+            train_times.append(t)
+    return {'training step (2 images)': statistics.median(train_times),
+            'peak memory, training (MB)': peak_mb(device, base_mb)}
+
+
+def run_worker(impl, size, weights, args) -> dict:
+    """Inference, then training, each in a fresh process (own peak memory)."""
+    result = {}
+    for phase in ('infer', 'train'):
+        result.update(run_phase(impl, phase, size, weights, args))
+    return result
+
+
+def run_phase(impl, phase, size, weights, args) -> dict:
+    cmd = [sys.executable, __file__, '--worker', impl, '--phase', phase, '--weights', weights,
+           '--size', f'{size[0]}x{size[1]}', '--runs', str(args.runs),
+           '--warmup', str(args.warmup), '--num-classes', str(args.num_classes),
+           '--score-thr', str(args.score_thr), '--max-per-img', str(args.max_per_img),
+           '--seed', str(args.seed), '--device', args.device]
+    cmd += ['--mask-format', args.mask_format] + ['--channels-last'] * args.channels_last
+    cmd += ['--amp'] * args.amp + ['--toy'] * args.toy
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f'{impl} {phase} at {size} failed:\n{out.stderr[-3000:]}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def print_table(size, results, note):
+    impls = list(results)
+    print(f'\n== {size[0]}x{size[1]} {note}')
+    header = f'{"":28s}' + ''.join(f'{i:>13s}' for i in impls)
+    if len(impls) == 2:
+        header += f'{"ours/theirs":>13s}'
+    print(header)
+    for key in results[impls[0]]:
+        vals = [results[i][key] for i in impls]
+        unit = '' if ('memory' in key or 'detections' in key) else ' s'
+        line = f'{key:28s}' + ''.join(f'{v:11.3f}{unit:2s}' if unit else f'{v:13.0f}'
+                                        for v in vals)
+        if len(impls) == 2 and vals[1]:
+            line += f'{vals[0] / vals[1]:13.2f}'
+        print(line)
+
+
+def parse_size(text):
+    h, w = text.lower().split('x')
+    return int(h), int(w)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--sizes', nargs='+', type=parse_size,
+                        help='image sizes HxW (default: 800x1333 400x667; --toy: 160x160)')
+    parser.add_argument('--runs', type=int, default=5, help='timed runs (the median counts)')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed runs first')
+    parser.add_argument('--num-classes', type=int, default=1230,
+                        help='foreground classes (LVIS v0.5: 1230, v1: 1203)')
+    parser.add_argument('--score-thr', type=float, default=1e-4)
+    parser.add_argument('--max-per-img', type=int, default=300)
+    parser.add_argument('--logit-std', type=float, default=6.0,
+                        help='spread of the classifier logits over the classes')
+    parser.add_argument('--toy', action='store_true',
+                        help='our toy model (ResNet-18 at width 16, 50 classes) at 160x160; '
+                             'torchvision has no counterpart of that network')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast (default on CUDA)', default=None)
+    parser.add_argument('--mask-format', choices=['rle', 'bitmap'], default='rle',
+                        help="our masks: COCO RLEs as tools/test.py makes them (default) "
+                             "or full-size bool bitmaps")
+    parser.add_argument('--channels-last', action='store_true',
+                        help='our backbone and neck in channels-last memory format')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--worker', choices=['ours', 'torchvision'], help=argparse.SUPPRESS)
+    parser.add_argument('--impl', help=argparse.SUPPRESS)
+    parser.add_argument('--phase', choices=['infer', 'train'], help=argparse.SUPPRESS)
+    parser.add_argument('--weights', help=argparse.SUPPRESS)
+    parser.add_argument('--size', type=parse_size, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.amp is None:
+        args.amp = args.device == 'cuda'
+    if args.toy:
+        args.num_classes = 50
+    if args.worker:
+        args.impl = args.worker
+        print(json.dumps(worker(args)))
+        return None
+
+    sizes = args.sizes or ([(160, 160)] if args.toy else [(800, 1333), (400, 667)])
+    impls = ['ours'] if args.toy else ['ours', 'torchvision']
+    print(f'device: {args.device}{" (AMP)" if args.amp else ""}, '
+          f'{torch.get_num_threads()} threads, torch {torch.__version__}; '
+          f'{args.num_classes} classes + background, score_thr {args.score_thr}, '
+          f'{args.max_per_img} detections per image, masks on')
+    print(f'ours: BN folded, {"channels-last, " if args.channels_last else ""}masks as '
+          f'{"COCO RLEs (as tools/test.py)" if args.mask_format == "rle" else "bitmaps"}; '
+          'torchvision: float masks pasted by paste_masks_in_image')
+    model = build_ours(args)
+    count, num_rois = peak_classifier(model, make_images(sizes[0], 1, args.seed)[0],
+                                      args.logit_std)
+    print(f'peaked classifier: logits std {args.logit_std} over classes; on a '
+          f'{sizes[0][0]}x{sizes[0][1]} image {count} (RoI, class) pairs of {num_rois} RoIs '
+          f'pass the threshold')
+    all_results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = os.path.join(tmp, 'weights.pth')
+        torch.save(model.state_dict(), weights)
+        del model
+        for size in sizes:
+            results = {impl: run_worker(impl, size, weights, args) for impl in impls}
+            print_table(size, results, '(median seconds per image; memory in MB)')
+            all_results[f'{size[0]}x{size[1]}'] = results
+    return all_results
+
+
+if __name__ == '__main__':
+    main()
