@@ -25,3 +25,17 @@ def test_multiclass_nms_threshold_background_and_cap():
     assert multiclass_nms(boxes, scores, 0.05, 0.5, max_per_img=2)[1].tolist() == pytest.approx([0.6, 0.5])
     # class-agnostic boxes (N, 4)
     assert multiclass_nms(boxes[:, :4], scores, 0.05, 0.5)[0].shape == (4, 4)
+
+
+def test_many_boxes_per_group_slices_equal_torchvision():
+    """Above 4,000 boxes the CPU path runs one NMS per group slice; same kept boxes and
+    order as torchvision's batched_nms."""
+    from torchvision.ops import boxes as tv_boxes
+    gen = torch.Generator().manual_seed(0)
+    xy = torch.rand(9000, 2, generator=gen) * 200
+    boxes = torch.cat([xy, xy + 5 + torch.rand(9000, 2, generator=gen) * 60], 1)
+    scores = torch.rand(9000, generator=gen)
+    groups = torch.randint(0, 300, (9000,), generator=gen)
+    ours = batched_nms(boxes, scores, groups, 0.5)
+    assert 1000 < len(ours) < 9000
+    assert torch.equal(ours, tv_boxes.batched_nms(boxes, scores, groups, 0.5))

@@ -141,10 +141,10 @@ class Shared2FCBBoxHead(BaseModule):
                 # ~1,200 classes that is a small fraction of all the class-wise boxes.
                 roi_inds, labels, det_scores = score_candidates(
                     scores[inds], rcnn_test_cfg['score_thr'])
-                deltas = bbox_preds[inds[roi_inds]]
-                if not self.reg_class_agnostic:
-                    deltas = deltas.view(-1, self.num_classes, 4)[
-                        torch.arange(labels.numel(), device=labels.device), labels]
+                if self.reg_class_agnostic:
+                    deltas = bbox_preds[inds[roi_inds]]
+                else:  # gather the 4 deltas of each pair, not its RoI's 4 x C row
+                    deltas = bbox_preds.view(bbox_preds.shape[0], -1, 4)[inds[roi_inds], labels]
                 det_boxes = self._decode(rois[inds[roi_inds]], deltas, batch_img_metas)
                 if rescale and det_boxes.numel():
                     det_boxes = rescale_boxes(det_boxes, meta['scale_factor'])
