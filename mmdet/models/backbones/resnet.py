@@ -15,7 +15,7 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
-from ..layers import fold_norm_into_conv
+from ..layers import conv_then_norm, fold_norm_into_conv
 
 OptConfig = Optional[dict]
 MultiConfig = Union[dict, List[dict], None]
@@ -43,7 +43,12 @@ class _ResBlock(BaseModule):
                 for i in range(1, 4) if hasattr(self, f'norm{i}_name')]
 
     def _inner_forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+        if self.downsample is None:
+            identity = x
+        elif isinstance(self.downsample, nn.Sequential) and len(self.downsample) == 2:
+            identity = conv_then_norm(self.downsample[0], self.downsample[1], x)
+        else:
+            identity = self.downsample(x)
         return self._residual(x) + identity
 
     def forward(self, x: Tensor) -> Tensor:
@@ -86,8 +91,8 @@ class BasicBlock(_ResBlock):
         return getattr(self, self.norm2_name)
 
     def _residual(self, x: Tensor) -> Tensor:
-        out = self.relu(self.norm1(self.conv1(x)))
-        return self.norm2(self.conv2(out))
+        out = self.relu(conv_then_norm(self.conv1, self.norm1, x))
+        return conv_then_norm(self.conv2, self.norm2, out)
 
 
 class Bottleneck(_ResBlock):
@@ -131,9 +136,9 @@ class Bottleneck(_ResBlock):
         return getattr(self, self.norm3_name)
 
     def _residual(self, x: Tensor) -> Tensor:
-        out = self.relu(self.norm1(self.conv1(x)))
-        out = self.relu(self.norm2(self.conv2(out)))
-        return self.norm3(self.conv3(out))
+        out = self.relu(conv_then_norm(self.conv1, self.norm1, x))
+        out = self.relu(conv_then_norm(self.conv2, self.norm2, out))
+        return conv_then_norm(self.conv3, self.norm3, out)
 
 
 class ResLayer(Sequential):
@@ -266,7 +271,7 @@ class ResNet(BaseModule):
                 param.requires_grad = False
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        x = self.maxpool(self.relu(self.norm1(self.conv1(x))))
+        x = self.maxpool(self.relu(conv_then_norm(self.conv1, self.norm1, x)))
         outs = []
         for i, name in enumerate(self.res_layers):
             x = getattr(self, name)(x)

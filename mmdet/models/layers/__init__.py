@@ -1,6 +1,7 @@
-from .fold_norm import fold_norm_into_conv
+from .fold_norm import conv_then_norm, fold_norm_into_conv, folded_conv_params
 from .nms import (batched_nms, class_nms, multiclass_nms, nms_iou_threshold,
                   score_candidates)
 
-__all__ = ['batched_nms', 'class_nms', 'fold_norm_into_conv', 'multiclass_nms', 'nms_iou_threshold',
+__all__ = ['batched_nms', 'class_nms', 'conv_then_norm', 'fold_norm_into_conv',
+           'folded_conv_params', 'multiclass_nms', 'nms_iou_threshold',
            'score_candidates']

@@ -1,23 +1,53 @@
-"""Folding an inference-mode BatchNorm into the convolution before it."""
+"""Folding a BatchNorm that uses its running statistics into the convolution before it."""
+from typing import Optional, Tuple
+
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
+
+
+def uses_running_stats(norm: nn.Module) -> bool:
+    """Whether ``norm`` is a BatchNorm that normalises with its running statistics now
+    (eval mode, or a frozen BN in any mode): an affine map that folds into a conv."""
+    if not isinstance(norm, _BatchNorm) or norm.running_var is None or not norm.affine:
+        return False
+    from mmdet.models.backbones.frozen_bn import FrozenBatchNorm2d
+    return isinstance(norm, FrozenBatchNorm2d) or not norm.training
+
+
+def folded_conv_params(conv: nn.Conv2d, norm: _BatchNorm) -> Tuple[Tensor, Tensor]:
+    """Weight and bias of one conv computing ``norm(conv(x))`` with running statistics:
+    ``w * g / sqrt(v + eps)`` and ``(b - m) * g / sqrt(v + eps) + beta``. Differentiable
+    in the conv's and the norm's parameters, so gradients reach both."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    bias = norm.bias - norm.running_mean * scale
+    if conv.bias is not None:
+        bias = bias + conv.bias * scale
+    return conv.weight * scale.view(-1, 1, 1, 1), bias
+
+
+def conv_then_norm(conv: nn.Module, norm: Optional[nn.Module], x: Tensor) -> Tensor:
+    """``norm(conv(x))``, computed as one conv with folded weights when the norm uses its
+    running statistics: no normalisation pass and, in training, no activation kept for
+    the norm's gradients (they flow through the folded weights). Equal up to rounding."""
+    if norm is None:
+        return conv(x)
+    if type(conv) is nn.Conv2d and conv.padding_mode == 'zeros' and uses_running_stats(norm):
+        weight, bias = folded_conv_params(conv, norm)
+        return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    return norm(conv(x))
 
 
 @torch.no_grad()
 def fold_norm_into_conv(conv: nn.Conv2d, norm: _BatchNorm) -> None:
-    """Make ``conv`` compute ``norm(conv(x))`` as BN does in eval mode (running
-    statistics): ``w * g / sqrt(v + eps)`` and ``(b - m) * g / sqrt(v + eps) + beta``.
-
-    The result equals conv-then-BN up to float rounding; ``norm`` must then be dropped.
-    """
-    if not isinstance(norm, _BatchNorm) or norm.running_var is None:
+    """Make ``conv`` compute ``norm(conv(x))`` (running statistics) for good; ``norm``
+    must then be dropped. For inference: the result equals conv-then-BN up to rounding."""
+    if not uses_running_stats(norm) and not isinstance(norm, _BatchNorm):
         raise TypeError(f'can only fold a BatchNorm with running statistics, got {norm}')
-    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
-    new_bias = (bias - norm.running_mean) * scale + norm.bias
-    conv.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+    weight, bias = folded_conv_params(conv, norm)
+    conv.weight.copy_(weight)
     if conv.bias is None:
-        conv.bias = nn.Parameter(new_bias.detach().clone(), requires_grad=False)
+        conv.bias = nn.Parameter(bias.detach().clone(), requires_grad=False)
     else:
-        conv.bias.copy_(new_bias)
+        conv.bias.copy_(bias)

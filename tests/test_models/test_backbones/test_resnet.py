@@ -270,7 +270,8 @@ def test_init_from_torchvision_state_dict(tmp_path: Path) -> None:
         y = tv.maxpool(tv.relu(tv.bn1(tv.conv1(x))))
         for i, feat in enumerate(feats):
             y = getattr(tv, f'layer{i + 1}')(y)
-            torch.testing.assert_close(feat, y, rtol=0, atol=1e-6)
+            # BN is folded into the convs: equal up to float rounding
+            torch.testing.assert_close(feat, y, rtol=1e-4, atol=1e-4)
 
 
 def test_reference_backbone_features() -> None:
@@ -312,3 +313,33 @@ def test_fold_norms_keeps_outputs(depth, norm, expected):
     assert not any(isinstance(m, _BatchNorm) for m in model.modules())
     for a, b in zip(before, after):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_training_with_folded_norms_matches_conv_then_bn(depth, monkeypatch):
+    """With norm_eval the BNs are affine maps folded into the convs on the fly; outputs
+    and the gradients of convs and norm weights are those of conv then BN."""
+    import mmdet.models.backbones.resnet as resnet_module
+    torch.manual_seed(0)
+    model = small_resnet(depth=depth, norm_eval=True)
+    randomize_bn_stats(model)
+    x = torch.randn(2, 3, 32, 32)
+    results = []
+    for fold in (True, False):
+        if not fold:
+            monkeypatch.setattr(resnet_module, 'conv_then_norm',
+                                lambda conv, norm, x: norm(conv(x)))
+        model.zero_grad()
+        model.train()
+        feats = model(x)
+        sum(f.square().mean() for f in feats).backward()
+        results.append((feats, {n: p.grad.clone() for n, p in model.named_parameters()
+                                if p.grad is not None}))
+    (folded, folded_grads), (plain, plain_grads) = results
+    for a, b in zip(folded, plain):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    assert folded_grads.keys() == plain_grads.keys() and any('bn' in k for k in plain_grads)
+    for name, grad in plain_grads.items():
+        scale = grad.abs().max().item()
+        torch.testing.assert_close(folded_grads[name], grad, rtol=1e-3, atol=1e-4 * scale,
+                                   msg=lambda m: f'{name}: {m}')
