@@ -203,6 +203,9 @@ def ours_stages(model, batch, clock):
     metas = [s.metainfo for s in samples]
     feats, t['backbone+neck'] = clock(model.extract_feat, inputs)
     proposals, t['rpn'] = clock(model.rpn_head.predict, feats, samples, rescale=False)
+    if model.channels_last:  # as TwoStageDetector.predict does
+        feats, t_convert = clock(lambda: tuple(f.contiguous() for f in feats))
+        t['rpn'] += t_convert
     results, t['box head + post'] = clock(roi_head.predict_bbox, feats, metas, proposals)
     # The post-processing alone, on the same head outputs.
     from mmdet.structures.bbox import bbox2roi
@@ -385,7 +388,8 @@ def run_phase(impl, phase, size, weights, args) -> dict:
            '--warmup', str(args.warmup), '--num-classes', str(args.num_classes),
            '--score-thr', str(args.score_thr), '--max-per-img', str(args.max_per_img),
            '--seed', str(args.seed), '--device', args.device]
-    cmd += ['--mask-format', args.mask_format] + ['--channels-last'] * args.channels_last
+    cmd += ['--mask-format', args.mask_format]
+    cmd += [] if args.channels_last else ['--no-channels-last']
     cmd += ['--amp'] * args.amp + ['--toy'] * args.toy
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
@@ -436,8 +440,9 @@ def main(argv=None):
     parser.add_argument('--mask-format', choices=['rle', 'bitmap'], default='rle',
                         help="our masks: COCO RLEs as tools/test.py makes them (default) "
                              "or full-size bool bitmaps")
-    parser.add_argument('--channels-last', action='store_true',
-                        help='our backbone and neck in channels-last memory format')
+    parser.add_argument('--no-channels-last', dest='channels_last', action='store_false',
+                        help='our convolutions in NCHW instead of channels-last (as '
+                             'tools/test.py --no-channels-last)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--worker', choices=['ours', 'torchvision'], help=argparse.SUPPRESS)
     parser.add_argument('--impl', help=argparse.SUPPRESS)

@@ -48,24 +48,26 @@ class TwoStageDetector(BaseModel):
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         x = self.backbone(inputs)
         feats = tuple(self.neck(x)) if self.neck is not None else tuple(x)
-        if self.channels_last:  # RoIAlign and the heads want plain NCHW maps
-            feats = tuple(f.contiguous() for f in feats)
         return feats
 
     def prepare_for_inference(self, fold_norms: bool = True, channels_last: bool = False
                               ) -> 'TwoStageDetector':
         """Exact inference speed-ups, applied once after the weights are loaded: fold
         the backbone's BatchNorms into its convs (the model can no longer be trained or
-        saved as a normal checkpoint) and optionally run backbone and neck in
-        channels-last memory format. Outputs stay equal up to float rounding."""
+        saved as a normal checkpoint) and optionally run the convolutions (backbone,
+        neck, RPN, mask head) in channels-last memory format. Outputs stay equal up to
+        float rounding."""
         if self.training:
             raise RuntimeError('prepare_for_inference() needs the model in eval mode')
         if fold_norms and hasattr(self.backbone, 'fold_norms'):
             self.backbone.fold_norms()
-        if channels_last:
-            self.backbone.to(memory_format=torch.channels_last)
-            if self.neck is not None:
-                self.neck.to(memory_format=torch.channels_last)
+        if channels_last:  # oneDNN's convs (CPU) are faster on NHWC tensors
+            for name in ('backbone', 'neck', 'rpn_head'):
+                if getattr(self, name, None) is not None:
+                    getattr(self, name).to(memory_format=torch.channels_last)
+            mask_head = getattr(getattr(self, 'roi_head', None), 'mask_head', None)
+            if mask_head is not None:
+                mask_head.to(memory_format=torch.channels_last)
             self.channels_last = True
         return self
 
@@ -103,6 +105,8 @@ class TwoStageDetector(BaseModel):
     def predict(self, inputs: Tensor, data_samples: list, rescale: bool = True) -> list:
         feats = self.extract_feat(inputs)
         proposals = self.rpn_head.predict(feats, data_samples, rescale=False)
+        if self.channels_last:  # RoIAlign reads NCHW maps: convert each level once
+            feats = tuple(f.contiguous() for f in feats)
         results = self.roi_head.predict(feats, proposals, data_samples, rescale=rescale)
         for sample, result in zip(data_samples, results):
             sample.pred_instances = result

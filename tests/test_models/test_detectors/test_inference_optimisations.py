@@ -66,6 +66,7 @@ def run_both(fold_norms, channels_last):
     model = build()
     batch = make_batch(num_classes=40, sizes=((96, 128), (120, 100), (64, 64)))
     reference = plain_path(copy.deepcopy(model))
+    reference.roi_head.test_cfg['mask_format'] = 'bitmap'
     with torch.no_grad():
         expected = reference.predict(**reference.data_preprocessor(copy.deepcopy(batch)))
     fast = copy.deepcopy(model).prepare_for_inference(fold_norms, channels_last)
