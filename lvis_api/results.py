@@ -6,6 +6,7 @@ The kept detections, their order and their ids (1, 2, ...) are those of the offi
 an image over the cap sorted by score, ties in input order) and, for the fixed-AP protocol
 of the lvis-api master, at most ``max_dets_per_cat`` per category.
 """
+import json
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -14,7 +15,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 
 from ._json import load_json
-from ._results_scanner import SEG_NONE, SegmentationColumn, scan_results_file
+from ._results_scanner import (SEG_NONE, SEG_RAW, SEG_RLE, SegmentationColumn,
+                               scan_results_file)
 from .errors import LVISFormatError, describe
 from .lvis import LVIS, AnnotationSource
 
@@ -29,16 +31,42 @@ class LVISResults:
 
     ``areas`` follow the official rule: box area when results carry boxes, mask area
     otherwise. Use ``max_dets=-1`` for no per-image cap.
+
+    Results come as a list of detection dicts, a JSON result file, or columns
+    (:meth:`from_columns`).
     """
 
     def __init__(self, lvis_gt: Union[LVIS, AnnotationSource], results: ResultsSource,
                  max_dets: int = 300, max_dets_per_cat: int = -1):
+        is_path = isinstance(results, (str, os.PathLike))
+        source = os.fspath(results) if is_path else '<results list>'
+        self._keep_columns(lvis_gt, _read_columns(results, source), source, max_dets,
+                           max_dets_per_cat)
+
+    @classmethod
+    def from_columns(cls, lvis_gt: Union[LVIS, AnnotationSource], image_ids: np.ndarray,
+                     category_ids: np.ndarray, scores: np.ndarray,
+                     bboxes: Optional[np.ndarray] = None,
+                     segmentations: Optional[Sequence] = None, max_dets: int = 300,
+                     max_dets_per_cat: int = -1) -> 'LVISResults':
+        """Results given as columns, in the order of a result list: no dict per detection.
+
+        ``bboxes`` are (N, 4) x, y, w, h; ``segmentations`` has one entry per detection
+        (``None`` for none), e.g. a :class:`SegmentationColumnBuilder`'s column. Mask-only
+        results (``bboxes=None``) need a segmentation on every detection. The checks and
+        the kept set are those of a result list with the same values.
+        """
+        results = cls.__new__(cls)
+        columns = _given_columns(image_ids, category_ids, scores, bboxes, segmentations)
+        results._keep_columns(lvis_gt, columns, '<result columns>', max_dets, max_dets_per_cat)
+        return results
+
+    def _keep_columns(self, lvis_gt: Union[LVIS, AnnotationSource], columns: '_Columns',
+                      source: str, max_dets: int, max_dets_per_cat: int) -> None:
         self.lvis_gt = lvis_gt if isinstance(lvis_gt, LVIS) else LVIS(lvis_gt)
         self.imgs, self.cats = self.lvis_gt.imgs, self.lvis_gt.cats
         self.max_dets, self.max_dets_per_cat = max_dets, max_dets_per_cat
-        is_path = isinstance(results, (str, os.PathLike))
-        self.source = os.fspath(results) if is_path else '<results list>'
-        columns = _read_columns(results, self.source)
+        self.source = source
         image_pos, category_pos = _check_columns(columns, self.source, self.lvis_gt)
         keep = official_order(image_pos, category_pos, columns.scores, max_dets,
                               max_dets_per_cat)
@@ -301,6 +329,123 @@ class _ListReader:
                     self._fail(i, 'has a malformed bbox (expected [x, y, w, h] numbers)')
             raise LVISFormatError(f'{self.source}: malformed bbox values')
         return boxes
+
+
+def _given_columns(image_ids: np.ndarray, category_ids: np.ndarray, scores: np.ndarray,
+                   bboxes: Optional[np.ndarray], segmentations: Optional[Sequence]) -> _Columns:
+    """Columns handed to :meth:`LVISResults.from_columns`, checked for type and shape."""
+    source = '<result columns>'
+    image_ids, category_ids, scores = (np.asarray(c) for c in (image_ids, category_ids, scores))
+    n = len(scores)
+    for name, column in (('image_ids', image_ids), ('category_ids', category_ids)):
+        if column.ndim != 1 or not np.issubdtype(column.dtype, np.integer):
+            raise LVISFormatError(f'{source}: {name} must be a 1-D integer array, got '
+                                  f'{column.dtype} of shape {column.shape}')
+    if scores.ndim != 1 or not np.issubdtype(scores.dtype, np.number):
+        raise LVISFormatError(f'{source}: scores must be a 1-D numeric array, got '
+                              f'{scores.dtype} of shape {scores.shape}')
+    lengths = {'image_ids': len(image_ids), 'category_ids': len(category_ids), 'scores': n}
+    if bboxes is not None:
+        bboxes = np.asarray(bboxes, dtype=np.float64)
+        lengths['bboxes'] = len(bboxes)
+    if segmentations is not None:
+        lengths['segmentations'] = len(segmentations)
+    if len(set(lengths.values())) > 1:
+        raise LVISFormatError(f'{source}: columns of different lengths {lengths}')
+    if bboxes is not None and bboxes.shape != (n, 4):
+        raise LVISFormatError(f'{source}: bboxes must be ({n}, 4) x, y, w, h, got shape '
+                              f'{bboxes.shape}')
+    if bboxes is None:
+        if n == 0:
+            bboxes = np.zeros((0, 4))
+        elif segmentations is None or _has_missing(segmentations):
+            raise LVISFormatError(f'{source}: results without bboxes need a segmentation '
+                                  'for every detection')
+    image_ids, category_ids = image_ids.astype(np.int64), category_ids.astype(np.int64)
+    scores = scores.astype(np.float64)
+
+    def entry_text(i: int) -> str:
+        entry = {'image_id': int(image_ids[i]), 'category_id': int(category_ids[i]),
+                 'score': float(scores[i])}
+        if bboxes is not None:
+            entry['bbox'] = bboxes[i].tolist()
+        return describe(entry)
+    return _Columns(image_ids, category_ids, scores, bboxes, segmentations, entry_text)
+
+
+def _has_missing(segmentations: Sequence) -> bool:
+    if isinstance(segmentations, SegmentationColumn):
+        return bool((segmentations.kind == SEG_NONE).any())
+    return any(s is None for s in segmentations)
+
+
+class SegmentationColumnBuilder:
+    """A compact segmentation column for :meth:`LVISResults.from_columns`, built a chunk
+    (e.g. an image's detections) at a time.
+
+    A compressed RLE (``{'size': [h, w], 'counts': str or bytes}``) keeps only its counts,
+    in one byte buffer; any other segmentation (polygons, uncompressed RLE) is kept as JSON
+    text; ``None`` is no segmentation. Millions of masks cost a few arrays, not a dict each.
+    """
+
+    def __init__(self):
+        self._counts: List[bytes] = []  # per chunk: the counts of its compressed RLEs
+        self._raw: List[bytes] = []     # per chunk: the JSON text of its other entries
+        self._counts_size = self._raw_size = 0
+        self._rows: List[np.ndarray] = []  # per chunk: rows of (kind, start, end, h, w)
+        self._len = 0
+
+    def __len__(self) -> int:
+        return self._len
+
+    def extend(self, segmentations: Sequence[Any]) -> None:
+        rows, counts_parts, raw_parts = [], [], []
+        for i, segm in enumerate(segmentations):
+            if segm is None:
+                rows.append((SEG_NONE, 0, 0, 0, 0))
+                continue
+            rle = _compressed_rle(segm)
+            if rle is not None:
+                counts, height, width = rle
+                rows.append((SEG_RLE, self._counts_size, self._counts_size + len(counts),
+                             height, width))
+                counts_parts.append(counts)
+                self._counts_size += len(counts)
+                continue
+            try:
+                text = json.dumps(segm).encode()
+            except (TypeError, ValueError) as err:
+                raise LVISFormatError(f'<result columns>: segmentation {self._len + i} '
+                                      f'{describe(segm)} is not JSON data: {err}') from None
+            rows.append((SEG_RAW, self._raw_size, self._raw_size + len(text), 0, 0))
+            raw_parts.append(text)
+            self._raw_size += len(text)
+        self._counts.append(b''.join(counts_parts))
+        self._raw.append(b''.join(raw_parts))
+        self._rows.append(np.array(rows, np.int64).reshape(-1, 5))
+        self._len += len(rows)
+
+    def build(self) -> SegmentationColumn:
+        chunks = self._rows or [np.zeros((0, 5), np.int64)]
+        kind, start, end, height, width = (np.concatenate([c[:, k] for c in chunks])
+                                           for k in range(5))
+        counts = np.frombuffer(b''.join(self._counts), np.uint8)
+        raw = np.frombuffer(b''.join(self._raw), np.uint8) if self._raw_size else None
+        return SegmentationColumn(raw, counts, kind.astype(np.int8), start, end, height, width)
+
+
+def _compressed_rle(segm: Any) -> Optional[Tuple[bytes, int, int]]:
+    """(counts, height, width) of a plain compressed RLE; None for anything else."""
+    if not (isinstance(segm, dict) and len(segm) == 2 and 'size' in segm and 'counts' in segm):
+        return None
+    counts, size = segm['counts'], segm['size']
+    if isinstance(counts, str):
+        counts = counts.encode()
+    if not (isinstance(counts, bytes) and isinstance(size, (list, tuple)) and len(size) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+                    for v in size)):
+        return None
+    return counts, int(size[0]), int(size[1])
 
 
 def _read_columns(results: ResultsSource, source: str) -> _Columns:

@@ -22,6 +22,10 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
         cfg.merge_from_dict(cfg_options)
     model_cfg = cfg.model.copy()
     model_cfg.pop('train_cfg', None)
+    rcnn_test_cfg = (model_cfg.get('test_cfg') or {}).get('rcnn')
+    if rcnn_test_cfg is not None and not (cfg_options or {}).get(
+            'model.test_cfg.rcnn.mask_format'):
+        rcnn_test_cfg['mask_format'] = 'bitmap'  # API users get (N, H, W) bool masks
     model = MODELS.build(model_cfg)
     model.init_weights()
     if checkpoint is not None:

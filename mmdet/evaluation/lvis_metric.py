@@ -1,32 +1,28 @@
-"""LVIS metric for the runner: per-rank results, merged on rank 0, scored by lvis_api."""
-import json
+"""LVIS metric for the runner: per-rank result shards on disk, merged on rank 0 into
+numpy columns and scored by lvis_api."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from pycocotools import mask as mask_utils
 
-from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval, LVISResults
+from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval
 from mmdet.datasets.statistics import SplitStatistics
 from mmdet.registry import METRICS
-from mmdet.utils.io import atomic_write_text
+from mmdet.structures.rle import encode_rle
+from .lvis_detections import (DetectionColumns, JsonListWriter, json_detections,
+                              rounded_boxes, write_atomically)
+from .sharded_metric import ShardedMetric
 
 SUMMARY_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
 
 
 def encode_masks(masks: Union[torch.Tensor, np.ndarray]) -> List[dict]:
-    """Compressed RLEs (JSON-ready: ``counts`` as str) of (N, H, W) binary masks."""
-    masks = masks.cpu().numpy() if isinstance(masks, torch.Tensor) else masks
-    if len(masks) == 0:
-        return []
-    rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
-    for rle in rles:
-        rle['counts'] = rle['counts'].decode('ascii')
-    return rles
+    """Compressed RLEs (JSON-ready: ``counts`` as str) of (N, H, W) binary masks, as
+    pycocotools encodes them, read only inside each mask's nonzero rectangle."""
+    return encode_rle(masks)
 
 
 def _json_ready_rle(rle: dict) -> dict:
@@ -37,14 +33,26 @@ def _json_ready_rle(rle: dict) -> dict:
     return rle
 
 
+def masks_as_rles(masks: Union[torch.Tensor, np.ndarray, List[dict]]) -> List[dict]:
+    """JSON-ready compressed RLEs of predicted masks: (N, H, W) binary masks, or a list
+    of RLEs (as a head with ``mask_format='rle'`` gives them)."""
+    if isinstance(masks, list):
+        return [_json_ready_rle(m) for m in masks]
+    return encode_masks(masks)
+
+
 def _as_numpy(value) -> np.ndarray:
     return value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
 
 
 @METRICS.register_module()
-class LVISMetric(BaseMetric):
+class LVISMetric(ShardedMetric):
     """LVIS AP (bbox and/or segm) with APr/APc/APf and, given training counts, SimCal's
     AP1..AP4 by training instance count and bAP.
+
+    Each image's compact result goes to this rank's shard file (``ShardedMetric``); rank
+    0 reads the shards back image by image into numpy columns for ``lvis_api`` and, with
+    an ``outfile_prefix``, streams the LVIS JSON result files: no dict per detection.
 
     Args:
         ann_file: the evaluated split's LVIS annotation file.
@@ -55,6 +63,8 @@ class LVISMetric(BaseMetric):
         format_only: only write ``{outfile_prefix}.{bbox,segm}.json`` in LVIS format.
         outfile_prefix: where to write result files (also when evaluating).
         pred_field: the sample field holding the predictions.
+        shard_dir: folder of the per-rank result shards, seen by every rank (None: a
+            temporary folder per rank); the shards are deleted after evaluation.
     """
 
     default_prefix: Optional[str] = 'lvis'
@@ -63,10 +73,10 @@ class LVISMetric(BaseMetric):
                  train_ann_file: Optional[str] = None,
                  bin_edges: Sequence[float] = DEFAULT_BIN_EDGES, classwise: bool = False,
                  format_only: bool = False, outfile_prefix: Optional[str] = None,
-                 pred_field: str = 'pred_instances', collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.metrics = [metric] if isinstance(metric, str) else list(metric)
+                 pred_field: str = 'pred_instances', shard_dir: Optional[str] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(shard_dir=shard_dir, collect_device=collect_device, prefix=prefix)
+        self.metrics = [metric] if isinstance(metric, str) else list(dict.fromkeys(metric))
         for m in self.metrics:
             if m not in ('bbox', 'segm'):
                 raise KeyError(f"metric must be 'bbox' or 'segm', got {m!r}")
@@ -83,7 +93,7 @@ class LVISMetric(BaseMetric):
 
     # ----------------------------------------------------------------- per batch
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
-        """Keep compact per-image results: xywh boxes, scores, labels and RLE masks."""
+        """Shard compact per-image results: xywh boxes, scores, labels and RLE masks."""
         for sample in data_samples:
             pred = sample[self.pred_field]
             boxes = _as_numpy(pred['bboxes']).astype(np.float64).reshape(-1, 4)
@@ -96,48 +106,53 @@ class LVISMetric(BaseMetric):
                 if masks is None:
                     raise KeyError('segm evaluation needs predicted masks '
                                    f'({self.pred_field}.masks)')
-                result['masks'] = ([_json_ready_rle(m) for m in masks] if isinstance(masks, list)
-                                   else encode_masks(masks))
-            self.results.append(result)
+                result['masks'] = masks_as_rles(masks)
+            self.add_result(result)
 
     # ------------------------------------------------------------------ rank 0
-    def results_to_json(self, results: List[dict], cat_ids: Sequence[int]
-                        ) -> Dict[str, List[dict]]:
-        out = {m: [] for m in self.metrics}
-        for res in results:
-            for i in range(len(res['scores'])):
-                det = dict(image_id=res['img_id'], category_id=cat_ids[res['labels'][i]],
-                           bbox=[round(float(v), 3) for v in res['bboxes'][i]],
-                           score=float(res['scores'][i]))
-                if 'bbox' in out:
-                    out['bbox'].append(det)
-                if 'segm' in out:
-                    out['segm'].append(dict(det, segmentation=res['masks'][i]))
-        return out
+    def gather_detections(self, results: Iterable[dict]) -> DetectionColumns:
+        """Columns of all results (none with ``format_only``); with an
+        ``outfile_prefix``, also the result files (written as streams, each moved into
+        place once complete)."""
+        cat_ids = self._load_gt().get_cat_ids()
+        columns = DetectionColumns(cat_ids, with_masks='segm' in self.metrics)
+        paths = ([f'{self.outfile_prefix}.{m}.json' for m in self.metrics]
+                 if self.outfile_prefix is not None else [])
 
-    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        def gather(files) -> None:
+            writers = dict(zip(self.metrics, map(JsonListWriter, files)))
+            for result in results:
+                boxes = rounded_boxes(result['bboxes'])
+                if not self.format_only:
+                    columns.add(result, boxes)
+                if writers:
+                    for metric, dets in json_detections(result, boxes, cat_ids,
+                                                        self.metrics).items():
+                        writers[metric].extend(dets)
+            for writer in writers.values():
+                writer.close()
+        write_atomically(paths, gather)
         logger = MMLogger.get_current_instance()
-        if self._gt is None:
-            self._gt = LVIS(self.ann_file)
-        cat_ids = self._gt.get_cat_ids()
-        detections = self.results_to_json(results, cat_ids)
-        if self.outfile_prefix is not None:
-            for metric, dets in detections.items():
-                path = f'{self.outfile_prefix}.{metric}.json'
-                atomic_write_text(path, json.dumps(dets))
-                logger.info(f'{metric} results written to {osp.abspath(path)}')
+        for metric, path in zip(self.metrics, paths):
+            logger.info(f'{metric} results written to {osp.abspath(path)}')
+        return columns
+
+    def compute_metrics(self, results: Iterable[dict]) -> Dict[str, float]:
+        columns = self.gather_detections(results)
         if self.format_only:
             return OrderedDict()
         train_counts = None
         if self.train_ann_file is not None:
             stats = SplitStatistics.from_annotation_file(self.train_ann_file)
             train_counts = stats.instance_count_by_cat_id
+        logger = MMLogger.get_current_instance()
         metrics = OrderedDict()
-        for metric, dets in detections.items():
-            evaluator = LVISEval(self._gt, LVISResults(self._gt, dets), metric,
+        for metric in self.metrics:
+            evaluator = LVISEval(self._gt, columns.lvis_results(self._gt, metric), metric,
                                  train_counts=train_counts, bin_edges=self.bin_edges)
             evaluator.run()
-            logger.info('\n' + evaluator.summary_table(f'{metric} ({len(results)} images)'))
+            logger.info('\n' + evaluator.summary_table(
+                f'{metric} ({columns.num_images} images)'))
             for key, value in evaluator.results.items():
                 metrics[f'{metric}_{key}'] = float(value)
             if self.classwise:
@@ -146,3 +161,8 @@ class LVISMetric(BaseMetric):
                     if ap > -1:
                         metrics[f'{metric}_AP_{names[cat_id]}'] = float(ap)
         return metrics
+
+    def _load_gt(self) -> LVIS:
+        if self._gt is None:
+            self._gt = LVIS(self.ann_file)
+        return self._gt

@@ -15,10 +15,12 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from lvis_api import LVIS, LVISResults
+from lvis_api import LVIS, LVISEval, LVISResults
+from mmdet.datasets.statistics import SplitStatistics
 from mmdet.datasets.toy_lvis import make_toy_lvis
 from mmdet.datasets.transforms import segmentation_to_mask
 from mmdet.evaluation import LVISMetric, encode_masks
+from mmdet.evaluation.lvis_detections import rounded_boxes
 from mmdet.structures import DetDataSample, InstanceData
 
 OFFICIAL_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf',
@@ -296,3 +298,91 @@ def test_encode_masks_round_trip():
     for rle, m in zip(rles, masks):
         np.testing.assert_array_equal(mask_utils.decode(rle), m)
     assert encode_masks(np.zeros((0, 5, 7), np.uint8)) == []
+
+
+# ------------------------------------------- result shards vs the in-memory computation
+def _in_memory_reference(samples, ann_file, train_ann_file=None, metrics=('bbox', 'segm')):
+    """The previous computation: every image kept in memory, one dict per detection
+    (boxes rounded to 3 decimals), ``LVISResults`` of the dict lists. Returns the result
+    file texts and the metrics."""
+    gt = LVIS(str(ann_file))
+    cat_ids = gt.get_cat_ids()
+    dets = {m: [] for m in metrics}
+    for sample in samples:
+        pred = sample['pred_instances']
+        boxes = pred['bboxes'].numpy().astype(np.float64)
+        boxes[:, 2:] -= boxes[:, :2]
+        masks = pred['masks']
+        masks = encode_masks(masks) if isinstance(masks, torch.Tensor) else masks
+        for i in range(len(boxes)):
+            det = dict(image_id=sample['img_id'], category_id=cat_ids[int(pred['labels'][i])],
+                       bbox=[round(float(v), 3) for v in boxes[i]],
+                       score=float(pred['scores'][i]))
+            if 'bbox' in dets:
+                dets['bbox'].append(det)
+            if 'segm' in dets:
+                dets['segm'].append(dict(det, segmentation=masks[i]))
+    train_counts = (SplitStatistics.from_annotation_file(train_ann_file).instance_count_by_cat_id
+                    if train_ann_file else None)
+    results = {}
+    for metric, metric_dets in dets.items():
+        evaluator = LVISEval(gt, LVISResults(gt, metric_dets), metric, train_counts=train_counts)
+        evaluator.run()
+        results.update({f'lvis/{metric}_{k}': float(v) for k, v in evaluator.results.items()})
+    return {m: json.dumps(d) for m, d in dets.items()}, results
+
+
+def _spread_problem(toy, tmp_path):
+    val = _spread_val(toy[1])
+    ann_file = tmp_path / 'val_spread.json'
+    ann_file.write_text(json.dumps(val))
+    return val, ann_file
+
+
+def test_same_files_and_metrics_as_the_in_memory_computation(toy, tmp_path):
+    val, ann_file = _spread_problem(toy, tmp_path)
+    train_ann_file = toy[0]['train_ann_file']
+    samples = _samples(val, _perturb, seed=5)
+    texts, expected = _in_memory_reference(samples, ann_file, train_ann_file)
+    shard_dir = tmp_path / 'work' / 'result_shards'
+    metric = LVISMetric(ann_file=str(ann_file), train_ann_file=train_ann_file,
+                        outfile_prefix=str(tmp_path / 'out' / 'results'),
+                        shard_dir=str(shard_dir))
+    metric.process({}, samples[:4])
+    metric.process({}, samples[4:])
+    assert len(list(shard_dir.iterdir())) == 1  # one shard file for this rank
+    # the sampler's padding (duplicates past the dataset size) is dropped
+    metric.process({}, samples[:2])
+    results = metric.evaluate(len(samples))
+    assert results == expected
+    for iou_type in ('bbox', 'segm'):
+        assert (tmp_path / 'out' / f'results.{iou_type}.json').read_text() == texts[iou_type]
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == [
+        'results.bbox.json', 'results.segm.json']
+    assert not shard_dir.exists()  # the shards are removed after evaluation
+    # a second evaluation by the same metric (validation during training) starts afresh
+    metric.process({}, samples)
+    assert metric.evaluate(len(samples)) == expected
+
+
+def test_polygon_predictions_match_the_in_memory_computation(toy, tmp_path):
+    """Masks given as polygon lists (kept as JSON text in the mask column)."""
+    val, ann_file = _spread_problem(toy, tmp_path)
+    samples = _samples(val, _perturb, seed=7)
+    for sample in samples:
+        boxes = sample['pred_instances']['bboxes'].numpy()
+        sample['pred_instances']['masks'] = [
+            [[x1, y1, x2, y1, x2, y2, x1, y2]] for x1, y1, x2, y2 in boxes.tolist()]
+    texts, expected = _in_memory_reference(samples, ann_file, metrics=('segm',))
+    metric = LVISMetric(ann_file=str(ann_file), metric='segm',
+                        outfile_prefix=str(tmp_path / 'poly'))
+    assert _evaluate(metric, samples) == expected
+    assert (tmp_path / 'poly.segm.json').read_text() == texts['segm']
+    assert 0.05 < expected['lvis/segm_AP'] < 0.99
+
+
+def test_boxes_are_rounded_by_pythons_round():
+    """As the result files always were: ``round(v, 3)`` (exact), not ``np.round``."""
+    boxes = np.array([[3.3065, 145.8995, 108.7255, 0.0004999]])
+    assert rounded_boxes(boxes) == [[3.307, 145.899, 108.725, 0.0]]
+    assert rounded_boxes(np.zeros((0, 4))) == []

@@ -6,7 +6,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 
-from lvis_api import LVIS, LVISFormatError, LVISResults
+from lvis_api import LVIS, LVISEval, LVISFormatError, LVISResults
+from lvis_api.results import SegmentationColumnBuilder
 
 from lvis_testing import make_problem, write_json
 
@@ -129,3 +130,89 @@ def test_malformed_files(small_gt, tmp_path):
              'score': .5, 'segmentation': {'size': [10, 10]}}]
     with pytest.raises(LVISFormatError, match=r'results\[0\] has a malformed segmentation'):
         LVISResults(str(gt_path), segm)
+
+
+# ------------------------------------------------------------------ column input
+def _columns(dets, with_segm=True):
+    """The columns of a result list, masks in a SegmentationColumnBuilder's column."""
+    segms = None
+    if with_segm and any('segmentation' in d for d in dets):
+        builder = SegmentationColumnBuilder()
+        for start in range(0, len(dets), 7):  # a few chunks, as image by image
+            builder.extend([d.get('segmentation') for d in dets[start:start + 7]])
+        segms = builder.build()
+    boxes = (np.array([d['bbox'] for d in dets], np.float64).reshape(-1, 4)
+             if dets and 'bbox' in dets[0] else None)
+    return dict(image_ids=np.array([d['image_id'] for d in dets], np.int64),
+                category_ids=np.array([d['category_id'] for d in dets], np.int64),
+                scores=np.array([d['score'] for d in dets], np.float64),
+                bboxes=boxes, segmentations=segms)
+
+
+def _ann_key(ann):
+    segm = ann['segmentation']
+    if isinstance(segm, dict):  # columns give bytes counts, lists str counts
+        segm = dict(segm, counts=segm['counts'].decode() if isinstance(segm['counts'], bytes)
+                    else segm['counts'])
+    return _key(ann) + (json.dumps(segm),)
+
+
+@pytest.mark.parametrize('iou_type, with_boxes', [('bbox', True), ('segm', True),
+                                                  ('segm', False)])
+@pytest.mark.parametrize('max_dets', [3, 300])
+def test_columns_give_the_results_of_the_list(iou_type, with_boxes, max_dets):
+    gt, dets = make_problem(6, num_images=10, iou_type=iou_type, with_boxes_in_segm=with_boxes)
+    lvis = LVIS(gt)
+    ours = LVISResults.from_columns(lvis, **_columns(dets), max_dets=max_dets,
+                                    max_dets_per_cat=5)
+    listed = LVISResults(lvis, copy.deepcopy(dets), max_dets=max_dets, max_dets_per_cat=5)
+    assert ours.source == '<result columns>'
+    assert [_ann_key(a) for a in ours.load_anns()] == [_ann_key(a) for a in listed.load_anns()]
+    np.testing.assert_array_equal(ours.areas, listed.areas)
+    evals = [LVISEval(lvis, res, iou_type) for res in (ours, listed)]
+    for evaluator in evals:
+        evaluator.run()
+    assert evals[0].results == evals[1].results and evals[0].results['AP'] > 0
+
+
+def test_empty_columns():
+    gt, _ = make_problem(0, num_images=3)
+    empty = np.zeros(0, np.int64)
+    ours = LVISResults.from_columns(LVIS(gt), empty, empty, np.zeros(0))
+    assert len(ours) == 0 and ours.load_anns() == []
+
+
+def test_bad_columns_are_named(small_gt):
+    gt_path, gt, dets = small_gt
+    columns = _columns(dets)
+    cases = [
+        (dict(image_ids=columns['image_ids'] + 0.5), r'image_ids must be a 1-D integer array'),
+        (dict(scores=columns['scores'][:-1]), r'columns of different lengths'),
+        (dict(bboxes=columns['bboxes'][:, :3]), r'bboxes must be \(\d+, 4\)'),
+        (dict(bboxes=None), r'results without bboxes need a segmentation'),
+        (dict(image_ids=np.where(np.arange(len(dets)) == 3, 123456, columns['image_ids'])),
+         r"<result columns>: results\[3\] \{'image_id': 123456, .* not in the ground truth"),
+        (dict(bboxes=np.where(np.arange(len(dets))[:, None] == 2, -1.0, columns['bboxes'])),
+         r'results\[2\] .* negative box width or height'),
+    ]
+    for change, message in cases:
+        with pytest.raises(LVISFormatError, match=message):
+            LVISResults.from_columns(str(gt_path), **dict(columns, **change))
+
+
+def test_segmentation_column_builder_keeps_every_kind():
+    rle = mask_utils.encode(np.asfortranarray(np.eye(5, dtype=np.uint8)))
+    polygon = [[1.0, 1.0, 4.0, 1.0, 4.0, 4.0]]
+    uncompressed = {'size': [5, 5], 'counts': [3, 2, 20]}
+    extra_key = {'size': [5, 5], 'counts': rle['counts'].decode(), 'note': 'kept'}
+    builder = SegmentationColumnBuilder()
+    builder.extend([rle, None])
+    builder.extend([])
+    builder.extend([dict(rle, counts=rle['counts'].decode()), polygon, uncompressed, extra_key])
+    column = builder.build()
+    assert len(builder) == len(column) == 6
+    assert column[0] == {'size': [5, 5], 'counts': rle['counts']} == column[2]
+    assert column[1] is None
+    assert column[3] == polygon and column[4] == uncompressed and column[5] == extra_key
+    with pytest.raises(LVISFormatError, match=r'segmentation 1 .* is not JSON data'):
+        SegmentationColumnBuilder().extend([None, {'counts': object()}])

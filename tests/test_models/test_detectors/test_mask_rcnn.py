@@ -9,12 +9,14 @@ import mmdet.models  # noqa: F401
 from mmdet.registry import MODELS
 from detection_testing import make_batch
 from mmdet.structures import InstanceData
+from mmdet.structures.mask import masks_to_numpy
 
 CONFIG = Path(__file__).resolve().parents[3] / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py'
 
 
-def build(agnostic=False):
+def build(agnostic=False, mask_format='bitmap'):
     cfg = Config.fromfile(str(CONFIG))
+    cfg.model.test_cfg.rcnn.mask_format = mask_format
     if agnostic:
         cfg.model.roi_head.bbox_head.reg_class_agnostic = True
         cfg.model.roi_head.mask_head.class_agnostic = True
@@ -78,6 +80,12 @@ def test_rescale_maps_back_to_original_size():
         pred = model.test_step(batch)[0].pred_instances
     assert pred.masks.shape[1:] == (48, 64)
     assert (pred.bboxes[:, 2] <= 64 + 1e-4).all() and (pred.bboxes[:, 3] <= 48 + 1e-4).all()
+    # the same masks as RLEs of the original image size
+    model.test_cfg['rcnn']['mask_format'] = 'rle'
+    with torch.no_grad():
+        rles = model.test_step(batch)[0].pred_instances.masks
+    assert len(rles) == len(pred) > 0 and all(r['size'] == [48, 64] for r in rles)
+    assert (masks_to_numpy(rles, 48, 64) == pred.masks.numpy()).all()
 
 
 def test_wrong_image_shape_or_dtype_is_explained():
