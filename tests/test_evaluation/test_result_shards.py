@@ -13,6 +13,7 @@ from mmdet.evaluation import ShardedMetric
 from mmdet.evaluation import sharded_metric
 from mmdet.evaluation.result_shards import (ShardWriter, merge_shards, read_shard,
                                             write_pickled_list)
+from tool_testing import assert_same_values
 
 
 def _result(i):
@@ -37,31 +38,13 @@ def _drop_writers():
     _LIVE.clear()
 
 
-def _same(a, b):
-    """Equal values, numpy arrays included."""
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for key in a:
-            _same(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
-
-
 def test_shard_round_trip_then_removed_with_its_folder(tmp_path):
     folder = tmp_path / 'work' / 'result_shards'
     items = [_result(i) for i in range(5)]
     writer, path = _write_shard(folder, 'LVISMetric', items)
     assert Path(path).parent == folder and Path(path).name.startswith('LVISMetric.rank0.')
     for got, expected in zip(read_shard(path), items, strict=True):
-        _same(got, expected)
+        assert_same_values(got, expected)
     _, other = _write_shard(folder, 'LVISMetric', items[:1])  # e.g. another rank's
     assert other != path
     writer.remove()
@@ -131,7 +114,7 @@ def test_pickled_list_written_item_by_item_loads_as_the_list(items):
     assert write_pickled_list(f, iter(items)) == len(items)
     loaded = pickle.loads(f.getvalue())
     assert type(loaded) is list
-    _same(loaded, items)
+    assert_same_values(loaded, items)
     for item in loaded:
         if isinstance(item, dict) and 'shared' in item:
             assert item['shared'][0] is item['shared'][1]  # references inside an item

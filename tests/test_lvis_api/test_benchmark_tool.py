@@ -1,19 +1,15 @@
 """tools/analysis/benchmark_lvis_eval.py: its synthetic problem and its peers agree."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'benchmark_lvis_eval.py'
+from tool_testing import load_tool
+
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('benchmark_lvis_eval', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis/benchmark_lvis_eval.py')
 
 
 @pytest.mark.parametrize('iou_type, version', [('bbox', 'v1'), ('segm', 'v0.5')])

@@ -1,21 +1,17 @@
 """tools/analysis/benchmark.py: torchvision gets the same network, and a tiny run of the
 whole benchmark produces every line for both detectors."""
-import importlib.util
 from argparse import Namespace
-from pathlib import Path
 
 import pytest
 import torch
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'benchmark.py'
+from tool_testing import load_tool
+
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('benchmark', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis/benchmark.py')
 
 
 def test_torchvision_gets_our_network(tool):

@@ -1,7 +1,6 @@
 """tools/analysis/benchmark_test_memory.py on a few images: each keeps 300 detections,
 and the tools/test.py run it measures writes the files of the in-memory computation."""
 import glob
-import importlib.util
 import json
 import pickle
 from pathlib import Path
@@ -11,17 +10,14 @@ import pytest
 
 from lvis_api import LVIS, LVISEval, LVISResults
 from mmdet.datasets.statistics import SplitStatistics
+from tool_testing import load_tool
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'benchmark_test_memory.py'
 NUM_IMAGES = 5  # batches of 2: the last one is short
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('benchmark_test_memory', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis/benchmark_test_memory.py')
 
 
 @pytest.fixture(scope='module')

@@ -5,12 +5,12 @@ import pickle
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from mmdet.evaluation import encode_masks
 from mmdet.structures import DetDataSample, InstanceData
+from tool_testing import assert_same_values
 
 REPO = Path(__file__).resolve().parents[2]
 TOY_CONFIG = REPO / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
@@ -62,23 +62,6 @@ def _previous_format(samples):
     return out
 
 
-def _assert_same(a, b):
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert list(a) == list(b)
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
-
-
 @pytest.mark.parametrize('rle_masks', [False, True])
 def test_dump_det_results_streams_and_keeps_its_format(test_tool, tmp_path, rle_masks):
     samples = _samples()
@@ -96,7 +79,7 @@ def test_dump_det_results_streams_and_keeps_its_format(test_tool, tmp_path, rle_
     assert len(list(shard_dir.iterdir())) == 1 and not metric.results
     assert metric.evaluate(len(samples)) == {}
     with open(out, 'rb') as f:
-        _assert_same(pickle.load(f), _previous_format(samples))
+        assert_same_values(pickle.load(f), _previous_format(samples))
     assert [p.name for p in out.parent.iterdir()] == ['results.pkl']  # no temporary file
     assert not shard_dir.exists()
 
