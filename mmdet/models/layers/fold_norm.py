@@ -43,7 +43,7 @@ def conv_then_norm(conv: nn.Module, norm: Optional[nn.Module], x: Tensor) -> Ten
 def fold_norm_into_conv(conv: nn.Conv2d, norm: _BatchNorm) -> None:
     """Make ``conv`` compute ``norm(conv(x))`` (running statistics) for good; ``norm``
     must then be dropped. For inference: the result equals conv-then-BN up to rounding."""
-    if not uses_running_stats(norm) and not isinstance(norm, _BatchNorm):
+    if not isinstance(norm, _BatchNorm) or norm.running_var is None or not norm.affine:
         raise TypeError(f'can only fold a BatchNorm with running statistics, got {norm}')
     weight, bias = folded_conv_params(conv, norm)
     conv.weight.copy_(weight)
