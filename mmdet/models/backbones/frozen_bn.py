@@ -17,6 +17,8 @@ class FrozenBatchNorm2d(nn.BatchNorm2d):
     mmcv names it ``bn{postfix}`` and ``norm_eval`` logic treats it as a BN.
     """
 
+    always_uses_running_stats = True  # in train mode too (see layers.fold_norm)
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, **kwargs) -> None:
         if not (affine and track_running_stats):

@@ -47,8 +47,7 @@ class TwoStageDetector(BaseModel):
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         x = self.backbone(inputs)
-        feats = tuple(self.neck(x)) if self.neck is not None else tuple(x)
-        return feats
+        return tuple(self.neck(x)) if self.neck is not None else tuple(x)
 
     def prepare_for_inference(self, fold_norms: bool = True, channels_last: bool = False
                               ) -> 'TwoStageDetector':

@@ -12,8 +12,7 @@ def uses_running_stats(norm: nn.Module) -> bool:
     (eval mode, or a frozen BN in any mode): an affine map that folds into a conv."""
     if not isinstance(norm, _BatchNorm) or norm.running_var is None or not norm.affine:
         return False
-    from mmdet.models.backbones.frozen_bn import FrozenBatchNorm2d
-    return isinstance(norm, FrozenBatchNorm2d) or not norm.training
+    return not norm.training or getattr(norm, 'always_uses_running_stats', False)
 
 
 def folded_conv_params(conv: nn.Conv2d, norm: _BatchNorm) -> Tuple[Tensor, Tensor]:
