@@ -17,6 +17,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['mmdet', 'mmdet.*', 'lvis_api', 'lvis_api.*']),
+    package_data={'mmdet.testing': ['data/*.json', 'data/*.md']},
+    include_package_data=True,
     install_requires=read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt')},
     zip_safe=False,

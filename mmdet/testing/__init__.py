@@ -1,0 +1,1 @@
+"""Generators of test and demo data (not used by training or evaluation)."""
