@@ -7,8 +7,10 @@ Switch from the official API by changing the import::
 """
 from .errors import LVISFormatError
 from .eval import DEFAULT_BIN_EDGES, LVISEval, Params, load_train_counts
-from .lvis import LVIS
+from .frequency import frequency_of_image_count
+from .lvis import FREQUENCY_LABELS, LVIS
 from .results import LVISResults
 
 __all__ = ['LVIS', 'LVISResults', 'LVISEval', 'Params', 'LVISFormatError',
-           'DEFAULT_BIN_EDGES', 'load_train_counts']
+           'DEFAULT_BIN_EDGES', 'load_train_counts', 'FREQUENCY_LABELS',
+           'frequency_of_image_count']
