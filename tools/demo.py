@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mmdet.datasets.toy_lvis import make_toy_lvis  # noqa: E402
+from mmdet.testing import make_toy_lvis  # noqa: E402
 
 STAGE1_CONFIG = REPO / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
 

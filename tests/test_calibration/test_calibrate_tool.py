@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.testing import make_toy_lvis
 from tool_testing import run_tool
 from mmdet.registry import MODELS
 from mmdet.utils.checkpoint import CheckpointError

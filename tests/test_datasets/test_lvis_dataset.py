@@ -14,7 +14,7 @@ import torch
 
 from mmdet.datasets import CocoDataset, LVISDataset
 from mmdet.datasets import lvis as lvis_module
-from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.testing import make_toy_lvis
 from mmdet.datasets.transforms import (LoadAnnotations, LoadImageFromFile, PackDetInputs,
                                        RandomFlip, Resize)
 from mmdet.registry import DATASETS

@@ -8,7 +8,7 @@ import pytest
 
 from mmdet.datasets import LVISDataset, SplitStatistics
 from mmdet.datasets import statistics as statistics_module
-from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.testing import make_toy_lvis
 
 CATS = [dict(id=5, name='dog', frequency='c'), dict(id=2, name='cat', frequency='f'),
         dict(id=9, name='emu', frequency='r'), dict(id=4, name='yak')]

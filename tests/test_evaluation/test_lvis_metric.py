@@ -17,7 +17,7 @@ from pycocotools import mask as mask_utils
 
 from lvis_api import LVIS, LVISEval, LVISResults
 from mmdet.datasets.statistics import SplitStatistics
-from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.testing import make_toy_lvis
 from mmdet.datasets.transforms import segmentation_to_mask
 from mmdet.evaluation import LVISMetric, encode_masks
 from mmdet.evaluation.lvis_detections import rounded_boxes

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmdet.datasets.toy_lvis import make_toy_lvis
+from mmdet.testing import make_toy_lvis
 from tool_testing import run_tool, tool_env
 
 REPO = Path(__file__).resolve().parents[2]

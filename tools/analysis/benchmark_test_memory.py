@@ -1,7 +1,7 @@
 """Memory and speed of tools/test.py on a toy val set of many small images, with LVIS
 test settings (1000 proposals, score_thr 1e-4, 300 detections per image).
 
-Generates a toy LVIS dataset (``mmdet.datasets.toy_lvis``, val images of 64x64), a val
+Generates a toy LVIS dataset (``mmdet.testing.make_toy_lvis``, val images of 64x64), a val
 annotation file for each size (its first N images), a config based on
 ``configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py`` and a checkpoint of the randomly
 initialised model: its near-uniform class scores (~1/51) put thousands of candidates
@@ -42,7 +42,7 @@ LOOP_LINE = re.compile(r'Epoch\(test\) \[\s*(\d+)/(\d+)\]\s+eta:')
 # ------------------------------------------------------------------------- inputs
 def make_data(root: Path, num_images: int, image_size: int, num_classes: int) -> dict:
     """The toy dataset (cached under ``root``); 200 small training images for the bins."""
-    from mmdet.datasets.toy_lvis import make_toy_lvis
+    from mmdet.testing import make_toy_lvis
     params = dict(num_classes=num_classes, num_train_images=200, num_val_images=num_images,
                   image_size=(image_size, image_size), seed=0, lvis_stats_file=False)
     stamp = root / 'params.json'

@@ -1,4 +1,4 @@
-"""Generate the toy long-tail LVIS-format dataset (see mmdet/datasets/toy_lvis.py).
+"""Generate the toy long-tail LVIS-format dataset (see mmdet/testing/toy_lvis).
 
     python tools/misc/make_toy_lvis.py data/toy_lvis
     python tools/misc/make_toy_lvis.py data/toy_lvis_val5k --num-train-images 200 \
@@ -14,7 +14,7 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmdet.datasets.toy_lvis import make_toy_lvis, summarize_split  # noqa: E402
+from mmdet.testing.toy_lvis import make_toy_lvis, summarize_split  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -29,8 +29,8 @@ def parse_args(argv=None):
                    metavar=('H', 'W'), help='default: --image-size')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--lvis-stats-file', default=None,
-                   help='LVIS v0.5 train category statistics (default: the shared copy '
-                        'if present, else a built-in curve); "builtin" forces the latter')
+                   help='LVIS v0.5 train category statistics (default: the copy in '
+                        'mmdet/testing/data); "builtin": a built-in table of them')
     return p.parse_args(argv)
 
 

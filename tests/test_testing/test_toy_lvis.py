@@ -1,4 +1,5 @@
-"""Tests of the toy long-tail LVIS generator (mmdet/datasets/toy_lvis.py)."""
+"""Tests of the toy long-tail LVIS generator as a whole (mmdet/testing/toy_lvis); its
+pieces are tested in test_toy_lvis_{plan,render,write}.py."""
 import json
 import subprocess
 import sys
@@ -10,11 +11,11 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from mmdet.datasets import toy_lvis
-from mmdet.datasets.toy_lvis import (COLOURS, TEXTURE_RGB, assign_to_images,
-                                     frequency_group, load_long_tail_curve,
-                                     make_toy_lvis, plan_train_counts,
-                                     plan_val_counts, simcal_bin, summarize_split)
+from lvis_api import frequency_of_image_count
+from mmdet.testing import make_toy_lvis
+from mmdet.testing.toy_lvis import summarize_split
+from mmdet.testing.toy_lvis.classes import COLOURS, SHAPES, TEXTURE_RGB, TEXTURES
+from tool_testing import tool_env
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = dict(num_classes=16, num_train_images=60, num_val_images=30,
@@ -85,13 +86,9 @@ def test_category_fields_and_counts(toy):
                 'instance_count'} <= set(c)
         assert c['instance_count'] == instances[c['id']] > 0
         assert c['image_count'] == images[c['id']] > 0
-        assert c['frequency'] == frequency_group(c['image_count'])
+        assert c['frequency'] == frequency_of_image_count(c['image_count'])
         colour, texture, shape = c['name'].split('_')
-        assert colour in COLOURS and texture in toy_lvis.TEXTURES
-        assert shape in toy_lvis.SHAPES
-    assert [frequency_group(n) for n in (1, 10, 11, 100, 101)] == list('rrccf')
-    assert [simcal_bin(n) for n in (0, 9, 10, 99, 100, 999, 1000)] == [
-        0, 0, 1, 1, 2, 2, 3]
+        assert colour in COLOURS and texture in TEXTURES and shape in SHAPES
 
 
 def test_val_has_every_category(toy):
@@ -214,41 +211,16 @@ def test_deterministic(toy, tmp_path):
     assert other['train2017/000000000001.jpg'] != ref['train2017/000000000001.jpg']
 
 
-@pytest.mark.parametrize('stats_file', [None, False])
-def test_default_size_long_tail(stats_file):
-    """At the default size the plan has LVIS's r/c/f shares and spans the bins."""
-    curve = load_long_tail_curve(stats_file)
-    img, inst = plan_train_counts(50, 1500, curve)
-    groups = Counter(frequency_group(n) for n in img)
-    for g, lvis_count in zip('rcf', (454, 461, 315)):
-        assert abs(groups[g] - 50 * lvis_count / 1230) <= 2
-    bins = Counter(simcal_bin(n) for n in inst)
-    assert all(bins[b] > 0 for b in range(4)) and inst.sum() <= 1500 * 6.5
-    # assignment keeps the planned groups (it only adds to frequent classes)
-    objects = assign_to_images(img, inst, 1500, 10, np.random.default_rng(0))
-    assert all(0 < len(o) <= 10 for o in objects)
-    counts = Counter(c for o in objects for c in set(o))
-    assert [frequency_group(counts[c]) for c in range(50)] == [
-        frequency_group(n) for n in img]
-    # val: flatter, every class, a few instances at least
-    val_img, val_inst = plan_val_counts(img, inst, 250)
-    assert val_inst.min() >= 3 and (val_img >= 1).all()
-    assert val_inst.max() / val_inst.min() < inst.max() / inst.min() / 10
-
-
-def test_builtin_curve_when_file_absent(tmp_path, monkeypatch):
-    monkeypatch.setattr(toy_lvis, 'LVIS_STATS_FILE', tmp_path / 'missing.json')
-    assert load_long_tail_curve()[3] == 'builtin'
-    with pytest.raises(FileNotFoundError):
-        load_long_tail_curve(tmp_path / 'missing.json')
-
-
 def test_many_tiny_val_images(tmp_path):
     paths = make_toy_lvis(tmp_path, num_classes=20, num_train_images=40,
                           num_val_images=300, image_size=(96, 96),
                           val_image_size=(48, 48))
     stats = summarize_split(paths['val_ann_file'])
     assert stats['images'] == 300 and sum(stats['frequency'].values()) == 20
+    assert [b['bin'] for b in stats['bins']] == ['[0,10)', '[10,100)', '[100,1000)',
+                                                 '[1000,inf)']
+    assert sum(b['classes'] for b in stats['bins']) == 20
+    assert sum(b['instances'] for b in stats['bins']) == stats['annotations']
     val = json.loads(Path(paths['val_ann_file']).read_text())
     assert {a['category_id'] for a in val['annotations']} == set(range(1, 21))
     assert {(i['height'], i['width']) for i in val['images']} == {(48, 48)}
@@ -259,7 +231,7 @@ def test_cli(tmp_path):
         [sys.executable, str(REPO / 'tools/misc/make_toy_lvis.py'), str(tmp_path),
          '--num-classes', '8', '--num-train-images', '20', '--num-val-images', '10',
          '--image-size', '64', '80', '--seed', '3'],
-        cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+        cwd=tmp_path, env=tool_env(), capture_output=True, text=True, check=True).stdout
     assert 'rare' in out and '[0,10)' in out and 'generated in' in out
     val = json.loads((tmp_path / 'annotations/lvis_toy_val.json').read_text())
     assert val['info']['generator']['seed'] == 3
