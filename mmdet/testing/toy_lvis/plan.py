@@ -64,15 +64,14 @@ def plan_train_counts(num_classes, num_images, curve, mean_objects=6.5,
                       max_ratio=2.5, max_class_frac=0.5, knee=COMMON_MAX_IMAGES):
     """Training (image_count, instance_count) per class, head first (int arrays).
 
-    Class k takes the curve at quantile (k + 0.5) / num_classes. Image counts <= knee
+    Class k takes the ``LongTailCurve`` at quantile (k + 0.5) / num_classes. Image counts <= knee
     are kept, larger ones become ``knee * (n / knee) ** gamma`` (still > knee) with the
     largest gamma <= 1 whose total instances fit ``num_images * mean_objects``; only
     if gamma = 0 does not fit are all counts compressed (``n ** beta``).
     """
-    q_curve, img_curve, ratio_curve = curve[:3]
     q = (np.arange(num_classes) + 0.5) / num_classes
-    img0 = np.round(np.exp(np.interp(q, q_curve, np.log(img_curve))))
-    ratio = np.clip(np.interp(q, q_curve, ratio_curve), 1.0, max_ratio)
+    img0 = np.round(np.exp(np.interp(q, curve.quantiles, np.log(curve.image_counts))))
+    ratio = np.clip(np.interp(q, curve.quantiles, curve.instance_ratios), 1.0, max_ratio)
     cap = max(1, int(max_class_frac * num_images))
     budget = num_images * mean_objects
 
