@@ -15,11 +15,13 @@ REFERENCE_DIR = 'mmdet_reference'
 
 
 def fixture_path(name: str, root: Path = TEST_DATA) -> Path:
-    """``tests/data/<name>``; fails the calling test if the file is not there."""
+    """``tests/data/<name>`` (or ``root/<name>``); fails the calling test if the file is
+    not there."""
     path = Path(root) / name
     if not path.is_file():
-        pytest.fail(f'test data file missing: {path} (see tests/data/README.md; '
-                    f'regenerate with `python tests/data/make_fixtures.py`)', pytrace=False)
+        hint = (' (see tests/data/README.md; regenerate with '
+                '`python tests/data/make_fixtures.py`)' if Path(root) == TEST_DATA else '')
+        pytest.fail(f'test data file missing: {path}{hint}', pytrace=False)
     return path
 
 
