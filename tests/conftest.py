@@ -1,30 +1,26 @@
-"""Shared test fixtures: paths to the data in ../shared beside the repository."""
-from pathlib import Path
-
+"""Shared test fixtures. The test data lives in ``tests/data`` (see its README) and is
+read through ``tests/data_testing.py``: a missing file fails, it is never skipped."""
 import numpy as np
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / 'shared' / 'data'
+from data_testing import fixture_path, load_reference
 
 # Tests run on 2 cores next to other work; keep torch from oversubscribing them.
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
 @pytest.fixture(scope='session')
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f'shared data folder not found at {SHARED_DATA}')
-    return SHARED_DATA
+def test_data():
+    """``test_data(name)`` -> the path of ``tests/data/<name>``, failing if it is missing."""
+    return fixture_path
 
 
 @pytest.fixture(scope='session')
-def mmdet_reference(shared_data):
-    path = shared_data / 'mmdet_reference' / 'mask_rcnn_r18c16_fpn_small.pt'
-    if not path.is_file():
-        pytest.skip(f'mmdetection reference fixture not found at {path}')
-    return torch.load(path, weights_only=True)
+def mmdet_reference():
+    """The mmdetection 3.3 Mask R-CNN reference (fixture A), loaded once per session;
+    ``detections[i]['masks']`` are COCO RLEs (``data_testing.rle_to_masks``)."""
+    return load_reference('mask_rcnn_r18c16_fpn_small.pt')
 
 
 @pytest.fixture(scope='session')

@@ -15,10 +15,8 @@ VAL_100 = 'lvis_v0.5_val_100.json'
 
 
 @pytest.fixture(scope='module')
-def val_100(shared_data):
-    path = shared_data / VAL_100
-    if not path.is_file():
-        pytest.skip(f'{path} not found')
+def val_100(test_data):
+    path = test_data(VAL_100)
     return path, json.loads(path.read_text())
 
 

@@ -12,11 +12,8 @@ from lvis_testing import write_json
 
 
 @pytest.fixture(scope='module')
-def val_100_path(shared_data):
-    path = shared_data / 'lvis_v0.5_val_100.json'
-    if not path.is_file():
-        pytest.skip(f'{path} not found')
-    return path
+def val_100_path(test_data):
+    return test_data('lvis_v0.5_val_100.json')
 
 
 def test_queries_match_official(official, val_100_path):

@@ -2,7 +2,6 @@
 the mmdetection 3.3 numerical reference."""
 import copy
 from pathlib import Path
-from typing import Dict
 
 import pytest
 import torch
@@ -13,20 +12,6 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.models.backbones import BasicBlock, Bottleneck, FrozenBatchNorm2d, ResNet
 from mmdet.registry import MODELS
-
-REFERENCE = 'data/mmdet_reference/mask_rcnn_r18c16_fpn_small.pt'
-
-
-def shared_dir() -> Path:
-    """``shared/`` lies beside the repository; this file is tests/test_models/test_backbones/."""
-    return Path(__file__).resolve().parents[3].parent / 'shared'
-
-
-def load_reference() -> Dict:
-    path = shared_dir() / REFERENCE
-    if not path.is_file():
-        pytest.skip(f'mmdetection reference fixture not found at {path}')
-    return torch.load(path, weights_only=True)
 
 
 def randomize_bn_stats(model: nn.Module, seed: int = 0) -> None:
@@ -274,8 +259,8 @@ def test_init_from_torchvision_state_dict(tmp_path: Path) -> None:
             torch.testing.assert_close(feat, y, rtol=1e-4, atol=1e-4)
 
 
-def test_reference_backbone_features() -> None:
-    ref = load_reference()
+def test_reference_backbone_features(mmdet_reference) -> None:
+    ref = mmdet_reference
     model = MODELS.build(dict(type='ResNet', depth=18, base_channels=16, num_stages=4,
                               out_indices=(0, 1, 2, 3), frozen_stages=1, style='pytorch',
                               norm_cfg=dict(type='BN', requires_grad=True), norm_eval=True))

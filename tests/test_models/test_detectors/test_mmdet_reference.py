@@ -1,7 +1,8 @@
 """Our Mask R-CNN reproduces mmdetection 3.3 stage by stage on the same weights.
 
-The fixture (../shared/data/mmdet_reference) holds weights, two input images and the
-outputs of mmdetection 3.3 for a small Mask R-CNN; see its README.
+The fixture (tests/data/mmdet_reference/mask_rcnn_r18c16_fpn_small.pt) holds weights,
+two input images and the outputs of mmdetection 3.3 for a small Mask R-CNN, masks as
+COCO RLE; see tests/data/README.md.
 """
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from mmdet.models.roi_heads.roi_extractors.single_level_roi_extractor import map
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample, InstanceData
 from mmdet.structures.bbox import bbox2roi
+
+from data_testing import rle_to_masks
 
 ATOL = 1e-4
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -126,7 +129,9 @@ def test_mask_logits_on_reference_detections(model, feats, reference):
 def test_end_to_end_detections_and_masks(model, batch, reference):
     with torch.no_grad():
         samples = model.predict(batch['inputs'], batch['data_samples'])
-    for i, (sample, ref) in enumerate(zip(samples, reference['detections'])):
+    detections = [dict(det, masks=rle_to_masks(det['masks'], meta['ori_shape']))
+                  for det, meta in zip(reference['detections'], reference['metainfo'])]
+    for i, (sample, ref) in enumerate(zip(samples, detections)):
         pred = sample.pred_instances
         assert torch.equal(pred.labels, ref['labels']), f'image {i}: labels differ'
         _close(pred.bboxes, ref['bboxes'], ATOL, f'image {i} boxes')

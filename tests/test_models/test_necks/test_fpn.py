@@ -1,8 +1,7 @@
 """FPN neck: shapes, extra levels, the top-down computation, init and the mmdetection 3.3
 numerical reference (alone and after the ResNet backbone)."""
 import math
-from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import pytest
 import torch
@@ -12,20 +11,7 @@ from torch import Tensor
 from mmdet.models.necks import FPN
 from mmdet.registry import MODELS
 
-REFERENCE = 'data/mmdet_reference/mask_rcnn_r18c16_fpn_small.pt'
 IN_CHANNELS = [8, 16, 32, 64]
-
-
-def shared_dir() -> Path:
-    """``shared/`` lies beside the repository; this file is tests/test_models/test_necks/."""
-    return Path(__file__).resolve().parents[3].parent / 'shared'
-
-
-def load_reference() -> Dict:
-    path = shared_dir() / REFERENCE
-    if not path.is_file():
-        pytest.skip(f'mmdetection reference fixture not found at {path}')
-    return torch.load(path, weights_only=True)
 
 
 def pyramid(sizes: List[Tuple[int, int]], channels: List[int] = IN_CHANNELS) -> List[Tensor]:
@@ -146,8 +132,8 @@ def test_xavier_uniform_init() -> None:
         assert torch.all(conv.bias == 0)
 
 
-def test_reference_neck_features() -> None:
-    ref = load_reference()
+def test_reference_neck_features(mmdet_reference) -> None:
+    ref = mmdet_reference
     neck = MODELS.build(dict(type='FPN', in_channels=[16, 32, 64, 128], out_channels=32,
                              num_outs=5))
     state = {k[len('neck.'):]: v for k, v in ref['state_dict'].items() if k.startswith('neck.')}
@@ -161,9 +147,9 @@ def test_reference_neck_features() -> None:
         torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-3)
 
 
-def test_reference_backbone_and_neck() -> None:
+def test_reference_backbone_and_neck(mmdet_reference) -> None:
     """ResNet-18 (base 16) + FPN from the stored config, on the stored batch."""
-    ref = load_reference()
+    ref = mmdet_reference
     backbone = MODELS.build(dict(type='ResNet', depth=18, base_channels=16, num_stages=4,
                                  out_indices=(0, 1, 2, 3), frozen_stages=1, style='pytorch',
                                  norm_cfg=dict(type='BN', requires_grad=True),
