@@ -132,9 +132,8 @@ class LVIS:
 
     # -------------------------------------------------------------- statistics
     def instance_counts(self) -> Dict[int, int]:
-        """Number of annotations per category (every category, zeros included)."""
-        counts = Counter(ann['category_id'] for ann in self.dataset['annotations'])
-        return {cat_id: counts.get(cat_id, 0) for cat_id in self.get_cat_ids()}
+        """Instances per category id (see :func:`instance_counts`)."""
+        return instance_counts(self.dataset, self.source)
 
     def image_counts(self) -> Dict[int, int]:
         """Number of images with at least one annotation, per category."""
@@ -186,6 +185,41 @@ class LVIS:
                     raise LVISFormatError(
                         f'{self.source}: annotations[{i}] has a non-numeric {key!r}: '
                         f'{describe(ann[key])}')
+
+
+def instance_counts(dataset: Dict[str, Any], source: str = '<annotations>') -> Dict[int, int]:
+    """The instance count of every category (by id, sorted) of an LVIS-format object.
+
+    This is the one definition the toolbox uses for "training instance count" (SimCal's
+    T, its AP1..AP4 bins, the calibration sampler's class weights): the number of the
+    category's annotations in the file, every annotation counted (crowd, ignored or
+    degenerate ones too). That is LVIS's own published ``instance_count`` statistic, on
+    which the paper's numbers are defined (v0.5: 747 of 1230 classes below T = 100;
+    294/453/302/181 categories in the four bins); filtering it by what a training
+    pipeline keeps would move classes across T and the bins. A file without annotations
+    (a statistics file) gives its categories' ``instance_count`` fields; one with
+    neither gives zeros.
+    """
+    categories = dataset.get('categories') or []
+    for i, cat in enumerate(categories):
+        if not isinstance(cat, dict) or 'id' not in cat:
+            raise LVISFormatError(f'{source}: categories[{i}] {describe(cat)} has no "id"')
+    cat_ids = sorted(cat['id'] for cat in categories)
+    annotations = dataset.get('annotations') or []
+    if annotations:
+        try:
+            counts = Counter(ann['category_id'] for ann in annotations)
+        except (KeyError, TypeError):
+            raise LVISFormatError(f'{source}: an annotation has no "category_id"') from None
+        return {cat_id: counts.get(cat_id, 0) for cat_id in cat_ids}
+    fields = {cat['id']: cat.get('instance_count') for cat in categories}
+    if all(v is None for v in fields.values()):
+        return {cat_id: 0 for cat_id in cat_ids}
+    for i, cat in enumerate(categories):
+        if cat.get('instance_count') is None:
+            raise LVISFormatError(f'{source}: has no annotations and categories[{i}] has no '
+                                  '"instance_count" (others have)')
+    return {cat_id: int(fields[cat_id]) for cat_id in cat_ids}
 
 
 def _is_number(value: Any) -> bool:

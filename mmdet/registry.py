@@ -30,7 +30,7 @@ def _check_type(cfg, registry, default_args=None):
         return
     obj_type = cfg.get('type', (default_args or {}).get('type'))
     if isinstance(obj_type, str) and registry.get(obj_type) is None:
-        known = sorted(registry._module_dict)
+        known = sorted(registry.module_dict)
         close = difflib.get_close_matches(obj_type, known, n=3, cutoff=0.5)
         hint = f' Did you mean: {", ".join(close)}?' if close else ''
         raise KeyError(f'type={obj_type!r} is not registered in the '

@@ -5,7 +5,7 @@ import pytest
 from mmengine.config import Config
 
 from mmdet.registry import MODELS
-from mmdet.utils.setup_env import register_all_modules
+from mmdet.utils import register_all_modules
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)

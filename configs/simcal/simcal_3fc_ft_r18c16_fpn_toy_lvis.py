@@ -15,8 +15,7 @@ model = dict(
         type='SimCalRoIHead',
         calib_head=dict(type='CalibrationHead', variant='3fc_ft'),
         inference_mode='dual',
-        count_threshold=100,
-        train_ann_file=data_root + train_ann_file),
+        count_threshold=100),
     calib_cfg=dict(
         proposal=dict(nms_pre=2000, max_per_img=2000,
                       nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0),
@@ -36,11 +35,12 @@ calib_pipeline = [
 ]
 train_dataloader = dict(
     _delete_=True,
-    batch_size=16,
+    batch_size=None,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='BiLevelClassSampler', num_classes_per_iter=16, images_per_class=1,
-                 class_prob_power=0.0),
+    sampler=dict(type='InfiniteSampler'),
+    batch_sampler=dict(type='BiLevelClassBatchSampler', num_classes_per_iter=16,
+                       images_per_class=1, class_prob_power=0.0),
     dataset=dict(
         type='ClassImagePairDataset',
         dataset=dict(

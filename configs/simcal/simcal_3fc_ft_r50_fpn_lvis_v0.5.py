@@ -21,9 +21,10 @@ model = dict(
         mask_head=dict(num_classes=num_classes),
         # '2fc_rand', '3fc_rand' or '3fc_ft' (copies the box head's fc1, fc2, fc_cls)
         calib_head=dict(type='CalibrationHead', variant='3fc_ft'),
-        inference_mode='dual',         # 'orig', 'cal', 'dual' ('all': the three at once)
-        count_threshold=100,           # T: calibrated scores for classes with < T train instances
-        train_ann_file=data_root + train_ann_file),  # the counts T applies to
+        inference_mode='dual',  # 'orig', 'cal', 'dual' ('all': the three at once)
+        # T: calibrated scores for classes with < T training instances (the counts of
+        # the calibration data, stored in the calibrated checkpoint)
+        count_threshold=100),
     calib_cfg=dict(
         proposal=dict(nms_pre=2000, max_per_img=2000,  # the frozen RPN's proposals
                       nms=dict(type='nms', iou_threshold=0.7), min_bbox_size=0),
@@ -38,9 +39,9 @@ model = dict(
         rcnn=dict(score_thr=1e-4, nms=dict(type='nms', iou_threshold=0.5),
                   max_per_img=300)))  # LVIS: 300 detections per image; 0.0 = the original
 
-# Bi-level sampling: 16 classes per iteration drawn uniformly among the classes with
-# training instances, 1 image each. tools/calibrate.py sets the per-process batch size
-# to num_classes_per_iter * images_per_class / number of processes.
+# Bi-level sampling: 16 classes per iteration (over all processes, whatever their
+# number) drawn uniformly among the classes with training instances, 1 image each. The
+# batch sampler sizes the batches: batch_size stays None.
 calib_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=False),  # no masks needed
@@ -50,11 +51,12 @@ calib_pipeline = [
 ]
 train_dataloader = dict(
     _delete_=True,
-    batch_size=16,
+    batch_size=None,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='BiLevelClassSampler', num_classes_per_iter=16, images_per_class=1,
-                 class_prob_power=0.0),  # 0: uniform over classes
+    sampler=dict(type='InfiniteSampler'),  # gives the batch sampler the run's seed
+    batch_sampler=dict(type='BiLevelClassBatchSampler', num_classes_per_iter=16,
+                       images_per_class=1, class_prob_power=0.0),  # 0: uniform
     dataset=dict(
         type='ClassImagePairDataset',
         dataset=dict(

@@ -5,8 +5,7 @@ data_root = 'data/lvis_v1/'
 train_ann_file = 'annotations/lvis_v1_train.json'
 num_classes = 1203
 model = dict(roi_head=dict(bbox_head=dict(num_classes=num_classes),
-                           mask_head=dict(num_classes=num_classes),
-                           train_ann_file=data_root + train_ann_file))
+                           mask_head=dict(num_classes=num_classes)))
 train_dataloader = dict(dataset=dict(dataset=dict(
     type='LVISV1Dataset', data_root=data_root, ann_file=train_ann_file)))
 test_dataloader = dict(dataset=dict(type='LVISV1Dataset', data_root=data_root,

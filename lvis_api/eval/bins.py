@@ -5,14 +5,13 @@ of each category, named AP1, AP2, ...; only categories with ground truth in the 
 split count. bAP is the unweighted mean of the bins that have such a category.
 """
 import os
-from collections import Counter
 from typing import Any, Dict, List, Mapping, Sequence, Union
 
 import numpy as np
 
 from .._json import load_json
 from ..errors import LVISFormatError
-from ..lvis import LVIS
+from ..lvis import LVIS, instance_counts
 
 DEFAULT_BIN_EDGES = (0, 10, 100, 1000)
 TrainCountsSource = Union[str, 'os.PathLike[str]', LVIS, Mapping[Any, int]]
@@ -21,42 +20,29 @@ TrainCountsSource = Union[str, 'os.PathLike[str]', LVIS, Mapping[Any, int]]
 def load_train_counts(source: TrainCountsSource) -> Dict[int, int]:
     """Training instances per category id.
 
-    ``source`` is an LVIS training annotation file (path, loaded dict or :class:`LVIS`):
-    its annotations are counted, or, when it has none, its categories' ``instance_count``
-    fields are used; or a mapping ``{category_id: count}`` (JSON string keys accepted).
+    ``source`` is an LVIS training annotation file (path, loaded dict or :class:`LVIS`),
+    counted by :func:`lvis_api.lvis.instance_counts` (the toolbox's one definition), or a
+    mapping ``{category_id: count}`` (JSON string keys accepted).
     """
     if isinstance(source, LVIS):
-        return _counts_from_dataset(source.dataset, source.source)
-    if isinstance(source, (str, os.PathLike)):
+        data, name = source.dataset, source.source
+    elif isinstance(source, (str, os.PathLike)):
         data, name = load_json(source), os.fspath(source)
     else:
         data, name = source, '<train counts>'
-    if isinstance(data, Mapping) and 'categories' in data:
-        return _counts_from_dataset(data, name)
     if not isinstance(data, Mapping):
         raise LVISFormatError(f'{name}: expected an LVIS annotation object or a '
                               f'{{category_id: count}} mapping, got {type(data).__name__}')
-    try:
-        return {int(cat_id): int(count) for cat_id, count in data.items()}
-    except (TypeError, ValueError) as err:
-        raise LVISFormatError(f'{name}: not a {{category_id: count}} mapping: {err}') from None
-
-
-def _counts_from_dataset(data: Mapping, name: str) -> Dict[int, int]:
-    anns = data.get('annotations')
-    if anns:
+    if 'categories' not in data:
         try:
-            counts = Counter(ann['category_id'] for ann in anns)
-        except (KeyError, TypeError):
-            raise LVISFormatError(f'{name}: an annotation has no "category_id"') from None
-        cat_ids = [cat['id'] for cat in data['categories']]
-        return {cat_id: counts.get(cat_id, 0) for cat_id in set(cat_ids) | set(counts)}
-    counts = {}
-    for i, cat in enumerate(data['categories']):
-        if 'instance_count' not in cat or 'id' not in cat:
-            raise LVISFormatError(f'{name}: has no annotations and categories[{i}] has no '
-                                  f'"id"/"instance_count" to take training counts from')
-        counts[cat['id']] = int(cat['instance_count'])
+            return {int(cat_id): int(count) for cat_id, count in data.items()}
+        except (TypeError, ValueError) as err:
+            raise LVISFormatError(f'{name}: not a {{category_id: count}} mapping: {err}'
+                                  ) from None
+    counts = instance_counts(data, name)
+    if not any(counts.values()):
+        raise LVISFormatError(f'{name}: holds no training instances (no annotations and no '
+                              'categories with an "instance_count")')
     return counts
 
 

@@ -13,19 +13,18 @@ from mmdet.utils import load_checkpoint
 
 def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
                   device: str = 'cpu', cfg_options: Optional[dict] = None,
-                  fold_norms: bool = True) -> torch.nn.Module:
+                  fold_norms: bool = True, channels_last: bool = True) -> torch.nn.Module:
     """A detector in eval mode, from a config file or object and an optional checkpoint,
-    with its BatchNorms folded into the convs (``fold_norms``; exact up to rounding)."""
+    prepared for inference as ``tools/test.py`` prepares it: BatchNorms folded into the
+    convs (``fold_norms``) and channels-last convolutions (``channels_last``), both exact
+    up to float rounding. Its predictions carry masks as
+    :class:`~mmdet.structures.RoIMasks` (``.to_bitmap()``, ``.to_rle()``)."""
     import mmdet.models  # noqa: F401  (registers the components)
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model_cfg = cfg.model.copy()
     model_cfg.pop('train_cfg', None)
-    rcnn_test_cfg = (model_cfg.get('test_cfg') or {}).get('rcnn')
-    if rcnn_test_cfg is not None and not (cfg_options or {}).get(
-            'model.test_cfg.rcnn.mask_format'):
-        rcnn_test_cfg['mask_format'] = 'bitmap'  # API users get (N, H, W) bool masks
     model = MODELS.build(model_cfg)
     model.init_weights()
     if checkpoint is not None:
@@ -34,8 +33,8 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
         model.dataset_meta = meta.get('dataset_meta')
     model.cfg = cfg
     model = model.to(device).eval()
-    if fold_norms and hasattr(model, 'prepare_for_inference'):
-        model.prepare_for_inference(fold_norms=True)
+    if hasattr(model, 'prepare_for_inference'):
+        model.prepare_for_inference(fold_norms=fold_norms, channels_last=channels_last)
     return model
 
 

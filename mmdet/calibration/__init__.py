@@ -6,10 +6,10 @@ from .hooks import SimCalHook
 from .pair_dataset import ClassImagePairDataset
 from .roi_head import SimCalRoIHead
 from .roi_selection import select_calibration_rois
-from .sampler import BiLevelClassSampler
+from .sampler import BiLevelClassBatchSampler
 from .scores import INFERENCE_MODES, calibrated_columns, dual_scores, mode_scores
 
-__all__ = ['BiLevelClassSampler', 'CalibrationHead', 'ClassImagePairDataset',
+__all__ = ['BiLevelClassBatchSampler', 'CalibrationHead', 'ClassImagePairDataset',
            'DEFAULT_CALIB_CFG', 'HEAD_VARIANTS', 'INFERENCE_MODES', 'SimCalDetector',
            'SimCalHook', 'SimCalRoIHead', 'calibrated_columns', 'calibration_losses',
            'dual_scores', 'mode_scores', 'select_calibration_rois']

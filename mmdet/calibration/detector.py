@@ -5,7 +5,8 @@ gradients; ``train()`` keeps it so), the backbone, neck and RPN run under
 ``torch.no_grad``, the mask head never runs, and only the calibration head learns, from
 RoIs of the frozen RPN's proposals selected by :func:`select_calibration_rois`. So the
 ordinary runner gives DDP, AMP, checkpoints, resuming and logging. Prediction is
-stage 3 (see :class:`SimCalRoIHead`). Parameter names are those of the detector
+stage 3: the plain two-stage predict path, whose RoI head scores in SimCal's modes
+(see :class:`SimCalRoIHead`). Parameter names are those of the detector
 (``backbone.*``, ``roi_head.bbox_head.*``, ...) plus ``roi_head.calib_head.*``: a
 stage-1 or mmdetection checkpoint loads as it is, and the calibrated checkpoint holds
 the whole model.
@@ -23,7 +24,6 @@ from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.utils.checkpoint import CheckpointError
 from .roi_head import SimCalRoIHead
 from .roi_selection import select_calibration_rois
-from .scores import INFERENCE_MODES, modes_of
 
 CALIB_HEAD_PREFIX = 'roi_head.calib_head.'
 
@@ -99,47 +99,24 @@ class SimCalDetector(TwoStageDetector):
         if any(label is None for label in drawn_labels):
             raise KeyError('calibration needs the class each image was drawn for '
                            "(metainfo 'drawn_label'): use ClassImagePairDataset with "
-                           'BiLevelClassSampler')
-        self.calib_head.start_calibration(self.roi_head.bbox_head)
+                           'BiLevelClassBatchSampler')
+        if not bool(self.calib_head.calibrated):
+            raise RuntimeError('the calibration head was not started: calibration runs '
+                               'with SimCalHook (tools/calibrate.py adds it)')
         with torch.no_grad():
-            feats = self.extract_feat(inputs)
+            feats = self.roi_features(self.extract_feat(inputs))
             metas = [s.metainfo for s in data_samples]
             proposals = self.rpn_head.predict_by_feat(*self.rpn_head(feats), metas,
                                                       self.calib_cfg['proposal'],
                                                       rescale=False)
-            sampling_results = [self._sample_rois(p, s)
-                                for p, s in zip(proposals, data_samples)]
+            sampling_results = self.roi_head.sample_rois(
+                proposals, data_samples, self.calib_assigner, self.calib_sampler)
             rois, labels = select_calibration_rois(
                 sampling_results, drawn_labels, self.num_classes,
                 neg_pos_ratio=self.calib_cfg['neg_pos_ratio'],
                 drawn_class_only=self.calib_cfg['drawn_class_only'])
         logits = self.roi_head.calibration_logits(feats, rois)
         return calibration_losses(logits, labels, self.num_classes)
-
-    def _sample_rois(self, proposals, sample):
-        gt = sample.gt_instances
-        ignored = sample.get('ignored_instances', None)
-        gt_ignore = ignored.bboxes if ignored is not None and len(ignored) else None
-        assign = self.calib_assigner.assign(proposals.bboxes, gt.bboxes, gt.labels, gt_ignore)
-        return self.calib_sampler.sample(assign, proposals.bboxes, gt.bboxes, gt.labels)
-
-    # ---------------------------------------------------------------- stage 3
-    def predict(self, inputs: Tensor, data_samples: list, rescale: bool = True) -> list:
-        """``pred_instances`` in the RoI head's inference mode; in mode 'all' also
-        ``pred_instances_orig``, ``_cal`` and ``_dual`` (``pred_instances`` = dual)."""
-        feats = self.extract_feat(inputs)
-        proposals = self.rpn_head.predict(feats, data_samples, rescale=False)
-        mode = self.roi_head.inference_mode
-        results = self.roi_head.predict_modes(feats, proposals, data_samples, modes_of(mode),
-                                              rescale=rescale)
-        for i, sample in enumerate(data_samples):
-            if mode == 'all':
-                for m in INFERENCE_MODES:
-                    sample.set_field(results[m][i], f'pred_instances_{m}')
-                sample.pred_instances = results['dual'][i]
-            else:
-                sample.pred_instances = results[mode][i]
-        return data_samples
 
 
 def calibration_losses(logits: Tensor, labels: Tensor, num_classes: int) -> Dict[str, Tensor]:

@@ -19,6 +19,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
+from .scores import calibrated_columns
 
 # variant -> (number of hidden fcs, initialised from the box head)
 HEAD_VARIANTS = {'2fc_rand': (1, False), '3fc_rand': (2, False), '3fc_ft': (2, True)}
@@ -29,9 +30,12 @@ class CalibrationHead(BaseModule):
     """``num_hidden`` fc + ReLU layers on flattened RoI features, then ``fc_cls``
     (``num_classes + 1`` logits, background last).
 
-    The buffer ``calibrated`` (saved in checkpoints) tells whether the head holds
-    calibration weights: it is set when calibration starts (after the copy for
-    ``*_ft`` variants), so a checkpoint without it shows an uncalibrated head.
+    Two buffers are saved with its weights: ``calibrated`` tells whether the head holds
+    calibration weights (set when calibration starts, after the copy for ``*_ft``
+    variants; a checkpoint without it shows an uncalibrated head), and
+    ``train_instance_counts`` the training instance count of each class of the data it
+    was calibrated on (see ``ClassImagePairDataset``), which T is applied to in 'dual'
+    mode: testing a calibrated checkpoint needs no training annotation file.
     """
 
     def __init__(self, variant: str = '3fc_ft', num_classes: int = 1230,
@@ -52,6 +56,8 @@ class CalibrationHead(BaseModule):
         self.shared_fcs = nn.ModuleList(nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
         self.fc_cls = nn.Linear(dims[-1], num_classes + 1)
         self.register_buffer('calibrated', torch.tensor(False))
+        self.register_buffer('train_instance_counts',
+                             torch.full((num_classes,), -1, dtype=torch.long))
 
     def forward(self, roi_feats: Tensor) -> Tensor:
         x = roi_feats.flatten(1)
@@ -73,13 +79,37 @@ class CalibrationHead(BaseModule):
             dst.weight.copy_(src.weight)
             dst.bias.copy_(src.bias)
 
-    def start_calibration(self, bbox_head: nn.Module) -> None:
-        """Called once before the first calibration step: ``*_ft`` variants copy the box
-        head (unless the head already holds calibration weights, e.g. on resume)."""
+    def start_calibration(self, bbox_head: nn.Module, train_instance_counts) -> None:
+        """Called once before the first calibration step, with the training counts of
+        the calibration data: ``*_ft`` variants copy the box head. A head that already
+        holds calibration weights (resuming) is left as it is."""
         if bool(self.calibrated):
             return
+        counts = torch.as_tensor(list(train_instance_counts), dtype=torch.long)
+        if counts.shape != self.train_instance_counts.shape:
+            raise ValueError(f'the calibration data has {counts.numel()} classes, the '
+                             f'calibration head {self.num_classes}')
+        self.train_instance_counts.copy_(counts)
         if self.copies_box_head:
             self.copy_from_box_head(bbox_head)
             print_log(f'calibration head ({self.variant}): fcs and fc_cls copied from the '
                       'box head', logger='current')
         self.calibrated.fill_(True)
+
+    def check_calibrated(self) -> None:
+        if not bool(self.calibrated):
+            raise RuntimeError(
+                "the calibration head holds no calibration weights (the checkpoint has no "
+                "calibrated roi_head.calib_head): 'cal' and 'dual' scores would be "
+                "meaningless; calibrate first (tools/calibrate.py) or test with --mode orig")
+
+    def calibrated_columns(self, threshold: float) -> Tensor:
+        """The score columns 'dual' mode takes from this head: the classes with fewer
+        than ``threshold`` training instances (background never)."""
+        self.check_calibrated()
+        counts = self.train_instance_counts
+        if bool((counts < 0).any()):
+            raise RuntimeError('the calibrated head holds no training instance counts '
+                               "(roi_head.calib_head.train_instance_counts): 'dual' mode "
+                               'cannot apply T')
+        return calibrated_columns(counts, threshold)

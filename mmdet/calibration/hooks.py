@@ -1,4 +1,4 @@
-"""Runner hook of a calibration run: checks before training, provenance in checkpoints."""
+"""Runner hook of a calibration run: it starts the calibration and records it."""
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -7,10 +7,12 @@ from mmdet.registry import HOOKS
 
 @HOOKS.register_module()
 class SimCalHook(Hook):
-    """Before training: the model is a :class:`SimCalDetector` loaded from a checkpoint,
-    the dataset has its number of classes, and the data loader's batch size is the
-    sampler's share of the global batch. In checkpoints: ``meta['simcal']`` names the
-    head variant, the calibration settings and the only trained parameters."""
+    """Before training (after the detector was loaded or the run resumed): checks that
+    the model is a :class:`SimCalDetector` started from a checkpoint and that the data
+    has its number of classes, then starts the calibration head (the training counts
+    of the data go into it, ``*_ft`` variants copy the box head; a resumed head is kept).
+    In checkpoints: ``meta['simcal']`` names the head variant, the calibration
+    settings, T and the only trained parameters."""
 
     priority = 'NORMAL'
 
@@ -20,23 +22,16 @@ class SimCalHook(Hook):
         if not isinstance(model, SimCalDetector):
             raise TypeError(f'calibration needs a SimCalDetector model, got '
                             f'{type(model).__name__}: use a configs/simcal/ config')
-        if not getattr(runner, '_has_loaded', False):
+        if not (runner.cfg.get('load_from') or runner.cfg.get('resume')):
             raise RuntimeError('calibration needs a trained detector: give its checkpoint '
                                '(tools/calibrate.py CONFIG --load-from CKPT)')
-        loader = runner.train_dataloader
-        classes = loader.dataset.metainfo.get('classes', ())
+        metainfo = runner.train_dataloader.dataset.metainfo
+        classes = metainfo.get('classes', ())
         if len(classes) != model.num_classes:
             raise ValueError(f'the training set has {len(classes)} classes, the detector '
                              f'{model.num_classes} (model.roi_head.bbox_head.num_classes)')
-        sampler = loader.sampler
-        expected = getattr(sampler, 'batch_size_per_rank', None)
-        if expected is not None and loader.batch_size != expected:
-            raise ValueError(
-                f'train_dataloader.batch_size is {loader.batch_size}, but the sampler draws '
-                f'{sampler.classes_per_rank} classes x {sampler.images_per_class} images per '
-                f'iteration and process ({sampler.num_classes_per_iter} classes over '
-                f'{sampler.world_size} processes): set it to {expected} (tools/calibrate.py '
-                'does)')
+        model.calib_head.start_calibration(model.roi_head.bbox_head,
+                                           metainfo['instance_counts'])
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         from .detector import trainable_parameter_names
@@ -44,4 +39,5 @@ class SimCalHook(Hook):
         checkpoint.setdefault('meta', {})['simcal'] = dict(
             head_variant=model.calib_head.variant,
             calib_cfg=model.calib_cfg,
+            count_threshold=model.roi_head.count_threshold,
             trained_parameters=trainable_parameter_names(model))

@@ -4,8 +4,10 @@ Entry ``k`` is one pair (label, image of the wrapped dataset containing that lab
 the pairs of a class are contiguous, so ``class_offsets[c] + j`` is the ``j``-th image
 of class ``c``. Each loaded sample carries the class it was drawn for in its metainfo
 (``drawn_label``). The class -> images index is built from the wrapped dataset's own
-records, i.e. from the training annotation file, counting only non-ignored instances:
-every pair's image really contains its class.
+records (after its filters), with non-ignored instances only: every pair's image really
+contains its class. This index says which images can be DRAWN; the training instance
+counts (for the class probabilities and T) are the dataset's ``instance_counts``
+metainfo, the one definition of ``lvis_api.instance_counts``.
 """
 import copy
 from typing import Dict, List, Tuple
@@ -16,20 +18,16 @@ from mmengine.dataset import BaseDataset
 from mmdet.registry import DATASETS
 
 
-def class_image_index(dataset: BaseDataset, num_classes: int
-                      ) -> Tuple[List[np.ndarray], np.ndarray]:
+def class_image_index(dataset: BaseDataset, num_classes: int) -> List[np.ndarray]:
     """Per label: the sorted dataset indices of the images with a non-ignored instance
-    of it, and the number of such instances."""
+    of it."""
     images: List[set] = [set() for _ in range(num_classes)]
-    counts = np.zeros(num_classes, dtype=np.int64)
     for idx in range(len(dataset)):
         for inst in dataset.get_data_info(idx).get('instances', ()):
             label = inst['bbox_label']
-            if inst.get('ignore_flag', 0) or not 0 <= label < num_classes:
-                continue
-            images[label].add(idx)
-            counts[label] += 1
-    return [np.array(sorted(s), dtype=np.int64) for s in images], counts
+            if not inst.get('ignore_flag', 0) and 0 <= label < num_classes:
+                images[label].add(idx)
+    return [np.array(sorted(s), dtype=np.int64) for s in images]
 
 
 @DATASETS.register_module()
@@ -39,7 +37,8 @@ class ClassImagePairDataset:
     Attributes:
         images_per_class: per label, the wrapped dataset's indices of its images.
         class_offsets: index of each class's first pair (``num_classes + 1`` entries).
-        instance_counts: per label, the number of non-ignored training instances.
+        instance_counts: per label, the training instance count (the wrapped dataset's
+            ``instance_counts`` metainfo).
     """
 
     def __init__(self, dataset, lazy_init: bool = False):
@@ -60,8 +59,13 @@ class ClassImagePairDataset:
         if self._fully_initialized:
             return
         self.dataset.full_init()
-        self.images_per_class, self.instance_counts = class_image_index(self.dataset,
-                                                                        self.num_classes)
+        self.images_per_class = class_image_index(self.dataset, self.num_classes)
+        counts = self.dataset.metainfo.get('instance_counts')
+        if counts is None or len(counts) != self.num_classes:
+            raise ValueError(f'{type(self.dataset).__name__} gives no training instance '
+                             "count per class (metainfo 'instance_counts'): calibration "
+                             'needs an LVISDataset or CocoDataset')
+        self.instance_counts = np.asarray(counts, dtype=np.int64)
         sizes = np.array([len(v) for v in self.images_per_class], dtype=np.int64)
         self.class_offsets = np.concatenate([[0], np.cumsum(sizes)])
         self._fully_initialized = True

@@ -21,17 +21,12 @@ def check_mode(mode: str, allow_all: bool = True) -> str:
     return mode
 
 
-def modes_of(mode: str) -> Sequence[str]:
-    """The single modes that ``mode`` stands for."""
-    return INFERENCE_MODES if check_mode(mode) == ALL_MODES else (mode,)
-
-
 def calibrated_columns(train_instance_counts: Sequence[int], threshold: float) -> Tensor:
     """Bool mask over the ``C + 1`` score columns: True where the calibrated head's
     probability is used (classes with fewer than ``threshold`` training instances);
     the background column (last) is always False."""
-    counts = torch.as_tensor(list(train_instance_counts), dtype=torch.float64)
-    return torch.cat([counts < threshold, torch.zeros(1, dtype=torch.bool)])
+    counts = torch.as_tensor(train_instance_counts).double()
+    return torch.cat([counts < threshold, counts.new_zeros(1, dtype=torch.bool)])
 
 
 def dual_scores(p_orig: Tensor, p_cal: Tensor, use_cal: Tensor) -> Tensor:

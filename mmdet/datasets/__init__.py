@@ -1,5 +1,4 @@
 from . import samplers, transforms  # noqa: F401
 from .lvis import CocoDataset, LVISDataset
-from .statistics import SplitStatistics
 
-__all__ = ['CocoDataset', 'LVISDataset', 'SplitStatistics']
+__all__ = ['CocoDataset', 'LVISDataset']

@@ -16,7 +16,6 @@ from mmengine.logging import print_log
 
 from lvis_api import LVIS
 from mmdet.registry import DATASETS
-from .statistics import SplitStatistics
 
 
 @DATASETS.register_module('LVISV05Dataset')
@@ -26,7 +25,11 @@ class LVISDataset(BaseDataset):
     """Images are found under ``data_root/data_prefix['img']`` at the path of their
     ``coco_url`` (``train2017/000000xxxxxx.jpg``: LVIS v1 val draws on both COCO splits),
     or at ``file_name`` when an image has no ``coco_url``. Classes are the annotation
-    file's categories in id order."""
+    file's categories in id order. The metainfo also gives each class's category id,
+    LVIS frequency group and instance count in this file (``instance_counts``, by
+    :func:`lvis_api.lvis.instance_counts`: for a training split, the training counts
+    that SimCal's T and the calibration sampler use; a checkpoint stores them in its
+    ``dataset_meta``)."""
 
     METAINFO = dict(classes=())
 
@@ -39,9 +42,11 @@ class LVISDataset(BaseDataset):
         categories = api.load_cats(api.get_cat_ids())
         self.cat_ids = [c['id'] for c in categories]
         self.cat2label = {cat_id: i for i, cat_id in enumerate(self.cat_ids)}
+        counts = api.instance_counts()
         self._metainfo.update(classes=tuple(c.get('name', str(c['id'])) for c in categories),
                               cat_ids=tuple(self.cat_ids),
-                              frequencies=tuple(c.get('frequency', '') for c in categories))
+                              frequencies=tuple(c.get('frequency', '') for c in categories),
+                              instance_counts=tuple(counts[i] for i in self.cat_ids))
         skipped = Counter()
         data_list = []
         for img_id in api.get_img_ids():
@@ -109,13 +114,6 @@ class LVISDataset(BaseDataset):
     def get_cat_ids(self, idx: int) -> List[int]:
         """Labels (0-based) of the instances of image ``idx``."""
         return [inst['bbox_label'] for inst in self.get_data_info(idx)['instances']]
-
-    @property
-    def statistics(self) -> SplitStatistics:
-        """Per-class counts of this annotation file (cached beside it)."""
-        if not hasattr(self, '_statistics'):
-            self._statistics = SplitStatistics.from_annotation_file(self.ann_file)
-        return self._statistics
 
 
 @DATASETS.register_module()

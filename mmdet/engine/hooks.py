@@ -7,7 +7,6 @@ from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 
 from mmdet.registry import HOOKS
-from mmdet.structures.mask import masks_to_numpy
 
 
 @HOOKS.register_module()
@@ -78,8 +77,7 @@ class DrawPredictionsHook(Hook):
             if img is None:
                 continue
             pred = pred[pred.scores >= self.score_thr]
-            masks = (masks_to_numpy(pred.masks, *img.shape[:2]) if 'masks' in pred
-                     else None)
+            masks = pred.masks.to_bitmap().cpu().numpy() if 'masks' in pred else None
             drawn = draw_instances(img, pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy(),
                                    pred.scores.cpu().numpy(), masks, names, self.score_thr)
             cv2.imwrite(osp.join(self.out_dir, osp.basename(sample.img_path)), drawn)
@@ -91,11 +89,13 @@ class PrepareInferenceHook(Hook):
     folding, optionally channels-last) once the checkpoint is loaded, before testing.
 
     Only for test runs: a folded model cannot be trained or checkpointed as before.
+    The defaults are the model's (and those of ``tools/test.py`` and
+    ``init_detector``): both speed-ups on.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, fold_norms: bool = True, channels_last: bool = False):
+    def __init__(self, fold_norms: bool = True, channels_last: bool = True):
         self.fold_norms = fold_norms
         self.channels_last = channels_last
 

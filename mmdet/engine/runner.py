@@ -1,11 +1,14 @@
-"""mmengine's Runner with atomic checkpoints, weights-only and exact resuming.
+"""mmengine's Runner with atomic checkpoints, weights-only loading and exact resuming.
 
-mmengine stores its log history (``HistoryBuffer`` objects) in checkpoints in a form
-that ``torch.load(weights_only=True)`` refuses (it pickles class methods). We store
-them as plain arrays instead and rebuild them on load, so every checkpoint, resumed
-ones included, is read with ``weights_only=True`` and a short allow-list of numpy types.
-Checkpoints also carry the random states (python, numpy, torch), so that a resumed run
-draws the same flips and RoI samples as an uninterrupted one.
+Checkpoints are read by mmengine's own loader, with the weights-only readers of
+:func:`mmdet.utils.checkpoint.register_checkpoint_loaders`. mmengine stores its log
+history (``HistoryBuffer`` objects) in checkpoints in a form that
+``torch.load(weights_only=True)`` refuses (it pickles class methods);
+:class:`ResumableStateHook` stores them as plain arrays instead and rebuilds them on
+load, so every checkpoint, resumed ones included, is read weights-only with a short
+allow-list of numpy types. Checkpoints also carry the random states (python, numpy,
+torch), so that a resumed run draws the same flips and RoI samples as an uninterrupted
+one.
 """
 import os
 import os.path as osp
@@ -17,12 +20,10 @@ import torch
 from mmengine.dist import master_only
 from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner as _Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmdet.registry import HOOKS, RUNNERS
-from mmdet.utils.checkpoint import read_checkpoint
+from mmdet.utils.checkpoint import register_checkpoint_loaders
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -46,18 +47,23 @@ class ResumableStateHook(Hook):
                                 'log_history': logs, 'count_history': counts}
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        states = checkpoint.get('meta', {}).get('random_states')
-        if states and getattr(runner, '_resuming', False):
-            version, internal, gauss = states['python']
-            random.setstate((version, tuple(internal), gauss))
-            np.random.set_state(tuple(states['numpy']))
-            torch.set_rng_state(states['torch'])
+        self._random_states = checkpoint.get('meta', {}).get('random_states')
         scalars = checkpoint.get('message_hub', {}).get('log_scalars', {})
         for key, value in list(scalars.items()):
             if isinstance(value, dict) and value.get(_BUFFER_TAG):
                 scalars[key] = HistoryBuffer(list(value['log_history']),
                                              list(value['count_history']),
                                              value['max_length'])
+
+    def before_train(self, runner) -> None:
+        """A resumed run (past iteration 0) continues the saved random states; a run
+        that only loaded weights keeps its own."""
+        states, self._random_states = getattr(self, '_random_states', None), None
+        if states and runner.iter > 0:
+            version, internal, gauss = states['python']
+            random.setstate((version, tuple(internal), gauss))
+            np.random.set_state(tuple(states['numpy']))
+            torch.set_rng_state(states['torch'])
 
 
 @RUNNERS.register_module()
@@ -66,6 +72,7 @@ class Runner(_Runner):
     while saving leaves the previous checkpoint intact."""
 
     def __init__(self, *args, **kwargs):
+        register_checkpoint_loaders()
         super().__init__(*args, **kwargs)
         if not any(isinstance(h, ResumableStateHook) for h in self.hooks):
             self.register_hook(ResumableStateHook())
@@ -78,21 +85,3 @@ class Runner(_Runner):
         with open(tmp_path, 'rb') as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, osp.join(out_dir, filename))
-
-    def resume(self, filename: str, *args, **kwargs) -> None:
-        self._resuming = True  # restore random states too (see ResumableStateHook)
-        try:
-            super().resume(filename, *args, **kwargs)
-        finally:
-            self._resuming = False
-
-    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
-                        revise_keys: list = [(r'^module\.', '')]) -> dict:
-        checkpoint = read_checkpoint(filename, map_location=map_location)
-        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) else self.model
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=revise_keys)
-        self._has_loaded = True
-        self.logger.info(f'Load checkpoint from {filename}')
-        return checkpoint

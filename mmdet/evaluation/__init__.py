@@ -1,4 +1,3 @@
-from .lvis_metric import LVISMetric, encode_masks, masks_as_rles
-from .sharded_metric import ShardedMetric
+from .metrics import DumpDetResults, LVISMetric, ShardedMetric
 
-__all__ = ['LVISMetric', 'ShardedMetric', 'encode_masks', 'masks_as_rles']
+__all__ = ['DumpDetResults', 'LVISMetric', 'ShardedMetric']

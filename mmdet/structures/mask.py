@@ -1,4 +1,5 @@
-"""Mask operations: RoI mask targets and pasting RoI masks into the image."""
+"""Masks: RoI mask targets for training, and :class:`RoIMasks`, the one type predicted
+instance masks have (RoI probability maps pasted into the image on demand)."""
 import math
 from typing import Iterator, List, Sequence, Tuple, Union
 
@@ -43,34 +44,6 @@ def _sample_grid(lo: int, hi: int, box_lo: Tensor, box_hi: Tensor) -> Tensor:
     return torch.where(torch.isinf(grid), torch.zeros_like(grid), grid)
 
 
-def _zeros_bool(num: int, height: int, width: int, device) -> Tensor:
-    """A zero bool tensor. On the CPU it comes from ``np.zeros`` (calloc): the pages stay
-    untouched until written, so 300 full-size masks cost about what their boxes cover
-    instead of a 300 x H x W memset."""
-    if torch.device(device).type == 'cpu':
-        return torch.from_numpy(np.zeros((num, height, width), dtype=bool))
-    return torch.zeros(num, height, width, dtype=torch.bool, device=device)
-
-
-def take_masks(masks: Union[Tensor, List[dict]], index: Tensor) -> Union[Tensor, List[dict]]:
-    """``masks[index]`` for (N, H, W) bitmap masks and for lists of RLEs alike."""
-    if isinstance(masks, Tensor):
-        return masks[index]
-    return [masks[i] for i in index.tolist()]
-
-
-def masks_to_numpy(masks: Union[Tensor, List[dict]], height: int, width: int) -> np.ndarray:
-    """(N, H, W) uint8 masks from bitmap masks or a list of COCO RLEs."""
-    if isinstance(masks, Tensor):
-        return masks.cpu().numpy().astype(np.uint8)
-    if len(masks) == 0:
-        return np.zeros((0, height, width), dtype=np.uint8)
-    from pycocotools import mask as mask_utils
-    rles = [dict(r, counts=r['counts'].encode('ascii')) if isinstance(r['counts'], str)
-            else r for r in masks]
-    return np.ascontiguousarray(mask_utils.decode(rles).transpose(2, 0, 1))
-
-
 def paste_windows(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
                   threshold: float = 0.5) -> Iterator[Tuple[int, Tuple[int, int, int, int],
                                                               Tensor]]:
@@ -94,24 +67,105 @@ def paste_windows(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
         yield i, (x0, y0, x1, y1), prob >= threshold
 
 
-def paste_masks(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
-                threshold: float = 0.5) -> Tensor:
-    """Paste ``(N, h, w)`` RoI mask probabilities into ``(N, img_h, img_w)`` bool masks
-    (see :func:`paste_windows`)."""
-    out = _zeros_bool(mask_probs.shape[0], img_h, img_w, mask_probs.device)
-    for i, (x0, y0, x1, y1), window in paste_windows(mask_probs, boxes, img_h, img_w,
-                                                     threshold):
-        out[i, y0:y1, x0:x1] = window
-    return out
+def _zeros_bool(num: int, height: int, width: int, device) -> Tensor:
+    """A zero bool tensor. On the CPU it comes from ``np.zeros`` (calloc): the pages stay
+    untouched until written, so 300 full-size masks cost about what their boxes cover
+    instead of a 300 x H x W memset."""
+    if torch.device(device).type == 'cpu':
+        return torch.from_numpy(np.zeros((num, height, width), dtype=bool))
+    return torch.zeros(num, height, width, dtype=torch.bool, device=device)
 
 
-def paste_masks_rle(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
-                    threshold: float = 0.5) -> List[dict]:
-    """The masks :func:`paste_masks` gives, as COCO compressed RLEs (``counts`` str),
-    encoded from each box window without ever forming a full-size mask."""
-    empty = encode_window_rle(np.zeros((0, 0), dtype=bool), (0, 0), img_h, img_w)
-    rles = [dict(empty) for _ in range(mask_probs.shape[0])]
-    for i, (x0, y0, _, _), window in paste_windows(mask_probs, boxes, img_h, img_w,
-                                                   threshold):
-        rles[i] = encode_window_rle(window.cpu().numpy(), (y0, x0), img_h, img_w)
-    return rles
+class RoIMasks:
+    """Predicted instance masks: each a probability map over its RoI (``probs`` ``(N, h,
+    w)``) and the box it covers in an image of ``image_size`` (H, W), binarised at
+    ``threshold``. Nothing is pasted until an encoding is asked for, and then only
+    inside each box's pixel window (see :func:`paste_windows`):
+
+    - :meth:`to_rle`: COCO compressed RLEs (``counts`` str), never a full-size mask;
+    - :meth:`to_bitmap`: ``(N, H, W)`` bool masks.
+
+    Indexing (int, slice, index or bool tensor/array/list) selects masks like the other
+    fields of an ``InstanceData``; :meth:`cat` joins masks of the same image.
+    """
+
+    def __init__(self, probs: Tensor, boxes: Tensor, image_size: Sequence[int],
+                 threshold: float = 0.5):
+        if probs.dim() != 3 or boxes.shape != (probs.shape[0], 4):
+            raise ValueError(f'RoIMasks needs probs (N, h, w) and boxes (N, 4), got '
+                             f'{tuple(probs.shape)} and {tuple(boxes.shape)}')
+        self.probs = probs
+        self.boxes = boxes
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.threshold = float(threshold)
+
+    def __len__(self) -> int:
+        return self.probs.shape[0]
+
+    def __repr__(self) -> str:
+        return (f'RoIMasks(num={len(self)}, image_size={self.image_size}, '
+                f'roi_size={tuple(self.probs.shape[1:])}, threshold={self.threshold})')
+
+    def __getitem__(self, index) -> 'RoIMasks':
+        if isinstance(index, int):
+            index = slice(index, index + 1 if index != -1 else None)
+        elif isinstance(index, (list, np.ndarray)):
+            index = torch.as_tensor(np.asarray(index))
+        if isinstance(index, Tensor):
+            index = index.to(self.probs.device)
+        return RoIMasks(self.probs[index], self.boxes[index], self.image_size, self.threshold)
+
+    @classmethod
+    def from_bitmaps(cls, masks: Tensor) -> 'RoIMasks':
+        """Full-size ``(N, H, W)`` binary masks (e.g. ground truth) as RoI masks whose RoI
+        is the whole image: every encoding gives the same masks back."""
+        height, width = masks.shape[1:]
+        boxes = masks.new_tensor([0, 0, width, height], dtype=torch.float32)
+        return cls(masks.float(), boxes.expand(masks.shape[0], 4), (height, width))
+
+    @staticmethod
+    def cat(masks_list: Sequence['RoIMasks']) -> 'RoIMasks':
+        first = masks_list[0]
+        for masks in masks_list[1:]:
+            if (masks.image_size, masks.threshold) != (first.image_size, first.threshold):
+                raise ValueError('RoIMasks.cat joins masks of one image with one threshold, '
+                                 f'got {first!r} and {masks!r}')
+        probs = [m.probs for m in masks_list]
+        if len({p.shape[1:] for p in probs if len(p)}) > 1:
+            raise ValueError('RoIMasks.cat joins masks of one RoI size')
+        nonempty = [m for m in masks_list if len(m)] or [first]
+        return RoIMasks(torch.cat([m.probs for m in nonempty]),
+                        torch.cat([m.boxes for m in nonempty]), first.image_size,
+                        first.threshold)
+
+    @property
+    def device(self) -> torch.device:
+        return self.probs.device
+
+    def to(self, *args, **kwargs) -> 'RoIMasks':
+        return RoIMasks(self.probs.to(*args, **kwargs), self.boxes.to(*args, **kwargs),
+                        self.image_size, self.threshold)
+
+    def cpu(self) -> 'RoIMasks':
+        return self.to('cpu')
+
+    def windows(self) -> Iterator[Tuple[int, Tuple[int, int, int, int], Tensor]]:
+        """``(i, (x0, y0, x1, y1), bool window)`` of each mask with a non-empty window."""
+        return paste_windows(self.probs, self.boxes, *self.image_size, self.threshold)
+
+    def to_rle(self) -> List[dict]:
+        """COCO compressed RLEs (``{'size': [H, W], 'counts': str}``), each encoded from
+        its box window; equal to ``pycocotools.mask.encode`` of :meth:`to_bitmap`."""
+        height, width = self.image_size
+        empty = encode_window_rle(np.zeros((0, 0), dtype=bool), (0, 0), height, width)
+        rles = [dict(empty) for _ in range(len(self))]
+        for i, (x0, y0, _, _), window in self.windows():
+            rles[i] = encode_window_rle(window.cpu().numpy(), (y0, x0), height, width)
+        return rles
+
+    def to_bitmap(self) -> Tensor:
+        """``(N, H, W)`` bool masks, on the masks' device."""
+        out = _zeros_bool(len(self), *self.image_size, self.device)
+        for i, (x0, y0, x1, y1), window in self.windows():
+            out[i, y0:y1, x0:x1] = window
+        return out

@@ -1,15 +1,26 @@
-"""Safe checkpoint loading that reports missing, unexpected and mis-shaped keys by name."""
+"""Safe checkpoint reading for mmengine's checkpoint loader, and loading that reports
+missing, unexpected and mis-shaped keys by name.
+
+:func:`register_checkpoint_loaders` makes mmengine's ``CheckpointLoader`` (behind
+``Runner.load_checkpoint``, ``Runner.resume`` and ``mmengine.runner.load_checkpoint``)
+read local files and http(s) URLs with ``torch.load(weights_only=True)`` and an explicit
+allow-list of the numpy types training checkpoints hold; nothing else is unpickled.
+"""
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
+from urllib.parse import urlparse
 
 import torch
+from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
+from mmengine.runner import CheckpointLoader
 from torch import nn
 
 
-def _numpy_globals() -> list:
+def allowed_globals() -> list:
     """The numpy types that training checkpoints hold (arrays, scalars, dtypes)."""
     import numpy as np
     try:
@@ -19,9 +30,6 @@ def _numpy_globals() -> list:
     dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes)
                      if name.endswith('DType')] if hasattr(np, 'dtypes') else []
     return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
-
-
-torch.serialization.add_safe_globals(_numpy_globals())
 
 
 class CheckpointError(RuntimeError):
@@ -34,13 +42,38 @@ def read_checkpoint(filename: Union[str, Path], map_location='cpu') -> dict:
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint file not found: {path}')
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with torch.serialization.safe_globals(allowed_globals()):
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle errors, truncated files, unsafe globals
         raise CheckpointError(f'cannot read checkpoint {path}: {exc}') from exc
     if not isinstance(ckpt, dict):
         raise CheckpointError(f'checkpoint {path} holds a {type(ckpt).__name__}, '
                               f'expected a dict (a state_dict or {{"state_dict": ...}})')
     return ckpt
+
+
+def read_url_checkpoint(url: str, map_location='cpu') -> dict:
+    """A checkpoint from an http(s) URL, downloaded once into torch hub's cache (by rank 0
+    first), then read as :func:`read_checkpoint` reads files."""
+    cache = Path(torch.hub.get_dir()) / 'checkpoints'
+    path = cache / os.path.basename(urlparse(url).path)
+    rank, world_size = get_dist_info()
+    if rank == 0 and not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(path), progress=False)
+    if world_size > 1:
+        barrier()
+        if rank != 0 and not path.is_file():  # nodes without a shared cache
+            cache.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), progress=False)
+    return read_checkpoint(path, map_location)
+
+
+def register_checkpoint_loaders() -> None:
+    """Let mmengine's checkpoint loader read local files and http(s) URLs through
+    :func:`read_checkpoint` (weights only, explicit allow-list)."""
+    CheckpointLoader.register_scheme('', read_checkpoint, force=True)
+    CheckpointLoader.register_scheme(('http://', 'https://'), read_url_checkpoint, force=True)
 
 
 def extract_state_dict(ckpt: dict, revise_keys: Iterable[Tuple[str, str]] = ((r'^module\.', ''),)
@@ -90,8 +123,10 @@ def load_state_dict(model: nn.Module, state: Dict[str, torch.Tensor], strict: bo
 
 def load_checkpoint(model: nn.Module, filename: Union[str, Path], map_location='cpu',
                     strict: bool = False, logger: Optional[str] = 'current') -> dict:
-    """Load a checkpoint file into ``model``; returns the checkpoint dict."""
-    ckpt = read_checkpoint(filename, map_location)
+    """Load a checkpoint (a file or URL, read by mmengine's checkpoint loader) into
+    ``model``, reporting what does not fit by name; returns the checkpoint dict."""
+    register_checkpoint_loaders()
+    ckpt = CheckpointLoader.load_checkpoint(str(filename), map_location, logger=logger)
     load_state_dict(model, extract_state_dict(ckpt), strict=strict, source=str(filename),
                     logger=logger)
     return ckpt

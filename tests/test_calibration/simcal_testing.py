@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from detection_testing import make_batch as detection_batch
-from mmdet.utils.setup_env import register_all_modules
+from mmdet.utils import register_all_modules
 
 REPO = Path(__file__).resolve().parents[2]
 TOY_SIMCAL = REPO / 'configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py'
@@ -20,7 +20,7 @@ register_all_modules()
 init_default_scope('mmdet')
 
 
-def simcal_cfg(num_classes=NUM_CLASSES, variant='3fc_ft', mode='dual', counts=COUNTS,
+def simcal_cfg(num_classes=NUM_CLASSES, variant='3fc_ft', mode='dual',
                threshold=100) -> Config:
     cfg = Config.fromfile(str(TOY_SIMCAL))
     roi = cfg.model.roi_head
@@ -29,17 +29,23 @@ def simcal_cfg(num_classes=NUM_CLASSES, variant='3fc_ft', mode='dual', counts=CO
     roi.calib_head.variant = variant
     roi.inference_mode = mode
     roi.count_threshold = threshold
-    roi.train_ann_file = None
-    roi.train_instance_counts = counts
     cfg.model.test_cfg.rcnn.score_thr = 0.0
     return cfg
 
 
 def build_simcal(seed=0, **kwargs):
+    """A SimCal detector with random weights and an uncalibrated head."""
     from mmdet.registry import MODELS
     torch.manual_seed(seed)
     model = MODELS.build(simcal_cfg(**kwargs).model)
     model.init_weights()
+    return model
+
+
+def mark_calibrated(model, counts=COUNTS):
+    """Let the (random, different) calibration head count as calibrated with ``counts``."""
+    model.calib_head.train_instance_counts.copy_(torch.as_tensor(counts))
+    model.calib_head.calibrated.fill_(True)
     return model
 
 

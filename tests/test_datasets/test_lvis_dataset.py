@@ -251,6 +251,21 @@ def test_bad_annotations_are_skipped_and_counted_once(tmp_path, monkeypatch):
     assert ann in warnings[0] and 'skipped 7 annotations' in warnings[0]
 
 
+def test_instance_counts_count_every_annotation_and_write_nothing(tmp_path):
+    """The metainfo's training counts are lvis_api's (every annotation of a known
+    category, skipped ones included); nothing is written beside the annotation file."""
+    anns = [_ann(1, 1, 3, [10, 10, 20, 20]), _ann(2, 1, 3, [10, 10, 0, 20]),  # degenerate
+            _ann(3, 2, 9, [-30, 5, 30, 20]),  # outside its image
+            _ann(4, 2, 99, [10, 10, 20, 20])]  # unknown category: not counted
+    folder = tmp_path / 'data'
+    folder.mkdir()
+    ann = _write(folder / 'train.json', [_image(1), _image(2)], anns, CATS)
+    ds = _dataset(ann_file=ann)
+    by_id = dict(zip(ds.metainfo['cat_ids'], ds.metainfo['instance_counts']))
+    assert by_id == {3: 2, 7: 0, 9: 1}
+    assert sorted(p.name for p in folder.iterdir()) == ['train.json']
+
+
 def test_clean_file_logs_no_warning(tmp_path, monkeypatch):
     logged = []
     monkeypatch.setattr(lvis_module, 'print_log', lambda msg, *a, **k: logged.append(msg))

@@ -16,12 +16,13 @@ import torch
 from pycocotools import mask as mask_utils
 
 from lvis_api import LVIS, LVISEval, LVISResults
-from mmdet.datasets.statistics import SplitStatistics
 from mmdet.testing import make_toy_lvis
 from mmdet.datasets.transforms import segmentation_to_mask
-from mmdet.evaluation import LVISMetric, encode_masks
-from mmdet.evaluation.lvis_detections import rounded_boxes
-from mmdet.structures import DetDataSample, InstanceData
+from lvis_api import load_train_counts
+from mmdet.evaluation import LVISMetric
+from mmdet.evaluation.metrics.lvis_detections import rounded_boxes
+from mmdet.structures import DetDataSample, InstanceData, RoIMasks
+from mmdet.structures.rle import encode_rle
 
 OFFICIAL_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf',
                  'AR@300', 'ARs@300', 'ARm@300', 'ARl@300')
@@ -59,7 +60,8 @@ def _samples(val, transform=None, seed=0):
         sample = DetDataSample(metainfo=dict(img_id=img['id'], ori_shape=(h, w)))
         sample.pred_instances = InstanceData(
             bboxes=torch.from_numpy(boxes), labels=torch.from_numpy(labels),
-            scores=torch.from_numpy(scores), masks=torch.from_numpy(masks.astype(bool)))
+            scores=torch.from_numpy(scores),
+            masks=RoIMasks.from_bitmaps(torch.from_numpy(masks.astype(bool))))
         out.append(sample.to_dict())
     return out
 
@@ -119,15 +121,33 @@ def test_custom_bin_edges(toy):
     assert 'lvis/bbox_AP3' not in results
 
 
-def test_per_class_ap_with_classwise(toy):
-    paths, val, _ = toy
-    names = {c['id']: c['name'] for c in val['categories']}
+def test_per_class_ap_with_classwise(toy, tmp_path):
+    """The per-category APs go to a table in the given folder, not into the metrics."""
+    import csv
+    paths, val, train = toy
+    cats = {c['id']: c for c in val['categories']}
     present = {a['category_id'] for a in val['annotations']}
+    counts = Counter(a['category_id'] for a in train['annotations'])
+    with pytest.raises(ValueError, match='classwise_dir'):
+        LVISMetric(ann_file=paths['val_ann_file'], classwise=True)
     results = _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='segm',
-                                   classwise=True), _samples(val))
-    per_class = {k for k in results if k.startswith('lvis/segm_AP_')}
-    assert per_class == {f'lvis/segm_AP_{names[c]}' for c in present}
-    assert all(results[k] == pytest.approx(1.0) for k in per_class)
+                                   train_ann_file=paths['train_ann_file'], classwise=True,
+                                   classwise_dir=str(tmp_path)), _samples(val))
+    assert not any(k.startswith('lvis/segm_AP_') for k in results)
+    with open(tmp_path / 'per_class_ap.segm.csv', newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r['category_id']) for r in rows] == sorted(cats)
+    for row in rows:
+        cat_id = int(row['category_id'])
+        assert row['name'] == cats[cat_id]['name']
+        assert row['frequency'] == cats[cat_id]['frequency']
+        assert int(row['train_instances']) == counts[cat_id]
+        assert row['bin'] == f'AP{sum(counts[cat_id] >= e for e in BIN_EDGES)}'
+        assert row['AP'] == ('1.000000' if cat_id in present else '')
+    prefixed = LVISMetric(ann_file=paths['val_ann_file'], metric='bbox', classwise=True,
+                          classwise_dir=str(tmp_path), prefix='dual')
+    _evaluate(prefixed, _samples(val))
+    assert (tmp_path / 'per_class_ap.dual.bbox.csv').is_file()
 
 
 def test_format_only_writes_lvis_json(toy, tmp_path):
@@ -159,29 +179,6 @@ def test_format_only_writes_lvis_json(toy, tmp_path):
         assert len(LVISResults(gt, str(path))) == len(anns)
     assert sorted(p.name for p in prefix.parent.iterdir()) == [
         'results.bbox.json', 'results.segm.json']  # no temporary files left
-
-
-@pytest.mark.parametrize('counts_type', [bytes, str])
-def test_rle_list_predictions(toy, tmp_path, counts_type):
-    """Masks may come as a list of compressed RLEs, with pycocotools' ``bytes`` counts or
-    JSON's ``str`` counts; both are written as JSON and score like the tensor masks."""
-    paths, val, _ = toy
-    samples = _samples(val)
-    for sample in samples:
-        masks = sample['pred_instances']['masks'].numpy().astype(np.uint8)
-        rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0))) \
-            if len(masks) else []
-        if counts_type is str:
-            rles = [dict(r, counts=r['counts'].decode()) for r in rles]
-        assert all(isinstance(r['counts'], counts_type) for r in rles)
-        sample['pred_instances']['masks'] = rles
-    prefix = tmp_path / 'rle'
-    results = _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='segm',
-                                   outfile_prefix=str(prefix)), samples)
-    assert results['lvis/segm_AP'] == pytest.approx(1.0)
-    dets = json.loads(Path(f'{prefix}.segm.json').read_text())
-    assert len(dets) == len(val['annotations'])
-    assert all(isinstance(d['segmentation']['counts'], str) for d in dets)
 
 
 def test_format_only_needs_a_prefix_and_metrics_are_checked(toy):
@@ -288,18 +285,6 @@ def test_same_values_as_the_official_lvis_package(toy, official, tmp_path):
                 evaluator.results[key], abs=1e-9), (iou_type, key)
 
 
-def test_encode_masks_round_trip():
-    masks = np.zeros((3, 5, 7), bool)
-    masks[0, 1:3, 2:6] = True
-    masks[2, 4, 0] = True
-    rles = encode_masks(torch.from_numpy(masks))
-    assert [r['size'] for r in rles] == [[5, 7]] * 3
-    assert all(isinstance(r['counts'], str) for r in rles)
-    for rle, m in zip(rles, masks):
-        np.testing.assert_array_equal(mask_utils.decode(rle), m)
-    assert encode_masks(np.zeros((0, 5, 7), np.uint8)) == []
-
-
 # ------------------------------------------- result shards vs the in-memory computation
 def _in_memory_reference(samples, ann_file, train_ann_file=None, metrics=('bbox', 'segm')):
     """The previous computation: every image kept in memory, one dict per detection
@@ -312,8 +297,7 @@ def _in_memory_reference(samples, ann_file, train_ann_file=None, metrics=('bbox'
         pred = sample['pred_instances']
         boxes = pred['bboxes'].numpy().astype(np.float64)
         boxes[:, 2:] -= boxes[:, :2]
-        masks = pred['masks']
-        masks = encode_masks(masks) if isinstance(masks, torch.Tensor) else masks
+        masks = encode_rle(pred['masks'].to_bitmap())
         for i in range(len(boxes)):
             det = dict(image_id=sample['img_id'], category_id=cat_ids[int(pred['labels'][i])],
                        bbox=[round(float(v), 3) for v in boxes[i]],
@@ -322,8 +306,7 @@ def _in_memory_reference(samples, ann_file, train_ann_file=None, metrics=('bbox'
                 dets['bbox'].append(det)
             if 'segm' in dets:
                 dets['segm'].append(dict(det, segmentation=masks[i]))
-    train_counts = (SplitStatistics.from_annotation_file(train_ann_file).instance_count_by_cat_id
-                    if train_ann_file else None)
+    train_counts = load_train_counts(train_ann_file) if train_ann_file else None
     results = {}
     for metric, metric_dets in dets.items():
         evaluator = LVISEval(gt, LVISResults(gt, metric_dets), metric, train_counts=train_counts)
@@ -363,22 +346,6 @@ def test_same_files_and_metrics_as_the_in_memory_computation(toy, tmp_path):
     # a second evaluation by the same metric (validation during training) starts afresh
     metric.process({}, samples)
     assert metric.evaluate(len(samples)) == expected
-
-
-def test_polygon_predictions_match_the_in_memory_computation(toy, tmp_path):
-    """Masks given as polygon lists (kept as JSON text in the mask column)."""
-    val, ann_file = _spread_problem(toy, tmp_path)
-    samples = _samples(val, _perturb, seed=7)
-    for sample in samples:
-        boxes = sample['pred_instances']['bboxes'].numpy()
-        sample['pred_instances']['masks'] = [
-            [[x1, y1, x2, y1, x2, y2, x1, y2]] for x1, y1, x2, y2 in boxes.tolist()]
-    texts, expected = _in_memory_reference(samples, ann_file, metrics=('segm',))
-    metric = LVISMetric(ann_file=str(ann_file), metric='segm',
-                        outfile_prefix=str(tmp_path / 'poly'))
-    assert _evaluate(metric, samples) == expected
-    assert (tmp_path / 'poly.segm.json').read_text() == texts['segm']
-    assert 0.05 < expected['lvis/segm_AP'] < 0.99
 
 
 def test_boxes_are_rounded_by_pythons_round():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mmdet.evaluation import ShardedMetric
-from mmdet.evaluation import sharded_metric
+from mmdet.evaluation.metrics import sharded_metric
 from mmdet.evaluation.result_shards import (ShardWriter, merge_shards, read_shard,
                                             write_pickled_list)
 from tool_testing import assert_same_values

@@ -30,8 +30,12 @@ def test_sources_agree(tmp_path):
     assert load_train_counts(LVIS(data)) == expected
     assert load_train_counts(data) == expected
     assert load_train_counts(write_json(tmp_path / 'c.json', {'1': 4, '2': 3})) == {1: 4, 2: 3}
-    with pytest.raises(LVISFormatError, match=r'categories\[2\] has no "id"/"instance_count"'):
+    with pytest.raises(LVISFormatError, match=r'categories\[2\] has no "instance_count"'):
         load_train_counts({'categories': cats, 'annotations': []})
+    with pytest.raises(LVISFormatError, match='holds no training instances'):
+        load_train_counts({'categories': [{'id': 1}], 'annotations': []})
+    data['annotations'].append({'id': 99, 'image_id': 1, 'category_id': 7})
+    assert load_train_counts(data) == expected  # an unknown category id is not counted
     with pytest.raises(LVISFormatError, match=r'c\.json: expected an LVIS annotation object'):
         load_train_counts(write_json(tmp_path / 'c.json', [1, 2]))
 

@@ -1,7 +1,23 @@
+import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
-from mmdet.structures import mask_targets, paste_masks
+from mmdet.structures import InstanceData, RoIMasks, mask_targets
+from mmdet.structures.rle import encode_rle
+
+BOXES = torch.tensor([[3.3, 4.7, 40.2, 30.1], [0, 0, 64, 48], [50.5, 40.2, 70, 60],
+                      [-5, -3, 10, 12], [20, 20, 20.4, 35], [10, 10, 11, 11],
+                      [70, 50, 90, 60]])  # the last one lies outside the 48 x 64 image
+
+
+def paste_masks(probs, boxes, h, w):
+    return RoIMasks(probs, boxes, (h, w)).to_bitmap()
+
+
+def random_masks(seed=0, num=7):
+    gen = torch.Generator().manual_seed(seed)
+    return RoIMasks(torch.rand(num, 28, 28, generator=gen), BOXES[:num], (48, 64))
 
 
 def full_image_paste(probs, boxes, h, w):
@@ -18,11 +34,9 @@ def full_image_paste(probs, boxes, h, w):
 def test_paste_equals_full_image_paste():
     gen = torch.Generator().manual_seed(0)
     probs = torch.rand(6, 28, 28, generator=gen)
-    boxes = torch.tensor([[3.3, 4.7, 40.2, 30.1], [0, 0, 64, 48], [50.5, 40.2, 70, 60],
-                          [-5, -3, 10, 12], [20, 20, 20.4, 35], [10, 10, 11, 11]])
-    ours = paste_masks(probs, boxes, 48, 64)
+    ours = paste_masks(probs, BOXES[:6], 48, 64)
     assert ours.shape == (6, 48, 64) and ours.dtype == torch.bool
-    assert torch.equal(ours, full_image_paste(probs, boxes, 48, 64))
+    assert torch.equal(ours, full_image_paste(probs, BOXES[:6], 48, 64))
 
 
 def test_paste_constant_mask_fills_its_box():
@@ -43,25 +57,63 @@ def test_mask_targets_crop_and_resize():
     assert targets[2, :, :14].all() and not targets[2, :, 15:].any()
 
 
-def test_paste_rle_equals_encoded_bitmap_paste():
-    from mmdet.structures.mask import masks_to_numpy, paste_masks_rle
-    from mmdet.structures.rle import encode_rle
-    gen = torch.Generator().manual_seed(1)
-    probs = torch.rand(7, 28, 28, generator=gen)
-    boxes = torch.tensor([[3.3, 4.7, 40.2, 30.1], [0, 0, 64, 48], [50.5, 40.2, 70, 60],
-                          [-5, -3, 10, 12], [20, 20, 20.4, 35], [10, 10, 11, 11],
-                          [70, 50, 90, 60]])  # the last one lies outside the image
-    bitmaps = paste_masks(probs, boxes, 48, 64)
-    rles = paste_masks_rle(probs, boxes, 48, 64)
-    assert rles == encode_rle(bitmaps)
-    assert (masks_to_numpy(rles, 48, 64) == bitmaps.numpy()).all()
-    assert masks_to_numpy([], 48, 64).shape == (0, 48, 64)
+def test_rle_equals_encoded_bitmap():
+    """Each RLE is encoded from its box window alone, yet equals pycocotools' encoding
+    of the full-size mask (empty masks and a box outside the image included)."""
+    for seed in range(3):
+        masks = random_masks(seed)
+        bitmaps = masks.to_bitmap()
+        assert bitmaps.shape == (7, 48, 64) and bitmaps.dtype == torch.bool
+        assert masks.to_rle() == encode_rle(bitmaps)
+    assert not bitmaps[6].any()
 
 
-def test_take_masks_indexes_bitmaps_and_rle_lists():
-    from mmdet.structures.mask import take_masks
-    from mmdet.structures.rle import encode_rle
-    bitmaps = torch.rand(4, 5, 6) > 0.5
-    index = torch.tensor([2, 0, 2])
-    assert torch.equal(take_masks(bitmaps, index), bitmaps[index])
-    assert take_masks(encode_rle(bitmaps), index) == encode_rle(bitmaps[index])
+def test_bitmaps_round_trip():
+    gen = torch.Generator().manual_seed(2)
+    bitmaps = torch.rand(5, 37, 53, generator=gen) > 0.6
+    masks = RoIMasks.from_bitmaps(bitmaps)
+    assert torch.equal(masks.to_bitmap(), bitmaps)
+    assert masks.to_rle() == encode_rle(bitmaps)
+
+
+def test_threshold_is_applied():
+    probs = torch.full((1, 28, 28), 0.6)
+    box = torch.tensor([[10., 5., 30., 25.]])
+    assert RoIMasks(probs, box, (40, 40)).to_bitmap().any()
+    assert not RoIMasks(probs, box, (40, 40), threshold=0.7).to_bitmap().any()
+
+
+@pytest.mark.parametrize('index', [
+    torch.tensor([2, 0, 2]), torch.tensor([True, False, True, True, False, False, True]),
+    slice(1, 5), 3, -1, [4, 1], np.array([0, 6])])
+def test_indexing_selects_the_same_masks(index):
+    masks = random_masks()
+    bitmaps = masks.to_bitmap()
+    picked = masks[index]
+    if isinstance(index, int):
+        index = slice(index, index + 1 if index != -1 else None)
+    elif isinstance(index, (list, np.ndarray)):
+        index = torch.as_tensor(np.asarray(index))
+    assert torch.equal(picked.to_bitmap(), bitmaps[index])
+
+
+def test_indexing_through_instance_data_keeps_fields_together():
+    masks = random_masks()
+    inst = InstanceData(bboxes=masks.boxes.clone(), scores=torch.arange(7.), masks=masks)
+    for index in (inst.scores > 2, torch.tensor([5, 1]), torch.zeros(7, dtype=torch.bool)):
+        sub = inst[index]
+        assert len(sub.masks) == len(sub)
+        assert torch.equal(sub.masks.boxes, sub.bboxes)
+        assert sub.masks.to_rle() == encode_rle(masks.to_bitmap()[index])
+
+
+def test_cat_and_empty():
+    masks = random_masks()
+    joined = RoIMasks.cat([masks[:3], masks[3:3], masks[3:]])
+    assert torch.equal(joined.to_bitmap(), masks.to_bitmap())
+    empty = masks[torch.zeros(7, dtype=torch.bool)]
+    assert len(empty) == 0 and empty.to_rle() == [] and empty.to_bitmap().shape == (0, 48, 64)
+    with pytest.raises(ValueError, match='one image'):
+        RoIMasks.cat([masks, RoIMasks(masks.probs, masks.boxes, (10, 10))])
+    with pytest.raises(ValueError, match=r'probs \(N, h, w\) and boxes \(N, 4\)'):
+        RoIMasks(masks.probs, masks.boxes[:2], (48, 64))

@@ -46,3 +46,21 @@ def test_tiny_run_reports_every_line(tool, capsys):
         for key in tool.STAGES + ('end to end', 'training step (2 images)'):
             assert lines[key] > 0, (impl, key)
         assert lines['peak memory, training (MB)'] > 0
+
+
+def test_stages_are_timed_on_the_models_own_predict_path(tool):
+    """The stage times come from wrapping the model's methods during one test_step (no
+    copy of its steps): every stage is timed, the outputs are the plain ones, and the
+    methods are the class's again afterwards."""
+    args = Namespace(toy=True, num_classes=50, score_thr=1e-4, max_per_img=100, seed=0)
+    model = tool.build_ours(args)
+    model.prepare_for_inference()
+    images = tool.make_images((96, 128), 1, 0)
+    with torch.inference_mode():
+        times, num = tool.ours_stages(model, tool.ours_batch(images), tool.Clock('cpu'), 'rle')
+        plain = model.test_step(tool.ours_batch(images))
+    assert num == len(plain[0].pred_instances) > 0
+    assert all(times[stage] > 0 for stage in tool.STAGES), times
+    assert times['box head + post'] >= times['  box post-processing']
+    for obj, name in [m for methods in tool.ours_steps(model).values() for m in methods]:
+        assert name not in vars(obj), name  # the wrappers are gone

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from mmdet.testing import make_toy_lvis
+from mmdet.utils.checkpoint import read_checkpoint
 from tool_testing import run_tool, tool_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ custom_hooks = []
 
 
 def _weights(path):
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    return read_checkpoint(path)['state_dict']
 
 
 @pytest.fixture(scope='module')
@@ -73,7 +74,7 @@ def test_resume_after_sigkill_reaches_the_same_weights(toy_config, trained):
     proc.wait()
     assert not (work / 'epoch_3.pth').exists(), 'the run finished before it was killed'
     # the checkpoint that existed at the kill is complete (written, synced, then renamed)
-    assert 'state_dict' in torch.load(work / 'epoch_1.pth', map_location='cpu', weights_only=True)
+    assert 'state_dict' in read_checkpoint(work / 'epoch_1.pth')
     run_tool('tools/train.py', str(cfg), '--work-dir', str(work), '--seed', '0',
              '--deterministic', '--resume')
     ours, theirs = _weights(work / 'epoch_3.pth'), _weights(trained)

@@ -19,6 +19,7 @@ post-processing, mask head + pasting, of which the pasting), end to end, one tra
 step on 2 images (forward, backward, SGD step) and the peak memories.
 """
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -48,7 +49,7 @@ def build_ours(args):
     from mmengine.registry import init_default_scope
 
     from mmdet.registry import MODELS
-    from mmdet.utils.setup_env import register_all_modules
+    from mmdet.utils import register_all_modules
     register_all_modules()
     init_default_scope('mmdet')
     cfg = Config.fromfile(str(TOY_CONFIG if args.toy else LVIS_CONFIG))
@@ -106,20 +107,19 @@ def random_gt(h, w, num_classes, gen, num=10):
 
 @torch.inference_mode()
 def peak_classifier(model, image, logit_std):
-    """Rescale ``fc_cls`` so its logits have ``logit_std`` over the classes on ``image``."""
-    data = model.data_preprocessor(ours_batch([image]), False)
-    feats = model.extract_feat(data['inputs'])
-    proposals = model.rpn_head.predict(feats, data['data_samples'], rescale=False)
-    from mmdet.structures.bbox import bbox2roi
-    rois = bbox2roi([p.bboxes for p in proposals])
+    """Rescale ``fc_cls`` so its logits have ``logit_std`` over the classes on ``image``
+    (the box head's inputs are taken from one ``predict`` of the model)."""
+    seen = {}
+    with wrapped(model.roi_head, 'score_rois', lambda out: seen.update(out)):
+        model.predict(**model.data_preprocessor(ours_batch([image]), False))
     head = model.roi_head.bbox_head
-    x = head.shared_features(model.roi_head.bbox_roi_extractor(feats, rois))
+    x = head.shared_features(seen['bbox_feats'])
     logits = head.fc_cls(x)
     scale = logit_std / logits[:, :-1].std(dim=1).mean().item()
     head.fc_cls.weight.mul_(scale)
     head.fc_cls.bias.mul_(scale)
     scores = torch.softmax(head.fc_cls(x), dim=1)[:, :-1]
-    return int((scores > model.test_cfg['rcnn']['score_thr']).sum()), rois.shape[0]
+    return int((scores > model.test_cfg['rcnn']['score_thr']).sum()), x.shape[0]
 
 
 def to_torchvision_state(ours: dict) -> dict:
@@ -185,43 +185,83 @@ class Clock:
     def __init__(self, device):
         self.device = device
 
-    def __call__(self, fn, *args, **kwargs):
+    def sync(self):
         if self.device == 'cuda':
             torch.cuda.synchronize()
+
+    def __call__(self, fn, *args, **kwargs):
+        self.sync()
         start = time.perf_counter()
         out = fn(*args, **kwargs)
-        if self.device == 'cuda':
-            torch.cuda.synchronize()
+        self.sync()
         return out, time.perf_counter() - start
 
 
-def ours_stages(model, batch, clock):
+@contextlib.contextmanager
+def wrapped(obj, name, before=None, after=None, sync=lambda: None):
+    """Call ``before(*args)`` before and ``after(seconds)`` after each call of
+    ``obj.name`` (timed between ``sync()`` calls); an instance attribute shadows the
+    method while the context lasts."""
+    original = getattr(obj, name)
+
+    def wrapper(*args, **kwargs):
+        if before is not None:
+            before(*args)
+        sync()
+        start = time.perf_counter()
+        out = original(*args, **kwargs)
+        sync()
+        if after is not None:
+            after(time.perf_counter() - start)
+        return out
+    setattr(obj, name, wrapper)
+    try:
+        yield
+    finally:
+        delattr(obj, name)
+
+
+def encode_masks(samples, mask_format):
+    """What the consumer of the predictions does: encode the masks (tools/test.py: RLE)."""
+    for sample in samples:
+        masks = sample.pred_instances.masks
+        masks.to_rle() if mask_format == 'rle' else masks.to_bitmap()
+
+
+# The model's own steps, timed where they run inside ``test_step``: stage -> methods.
+def ours_steps(model):
     roi_head = model.roi_head
-    t = {}
-    data, t['preprocess'] = clock(model.data_preprocessor, batch, False)
-    inputs, samples = data['inputs'], data['data_samples']
-    metas = [s.metainfo for s in samples]
-    feats, t['backbone+neck'] = clock(model.extract_feat, inputs)
-    proposals, t['rpn'] = clock(model.rpn_head.predict, feats, samples, rescale=False)
-    if model.channels_last:  # as TwoStageDetector.predict does
-        feats, t_convert = clock(lambda: tuple(f.contiguous() for f in feats))
-        t['rpn'] += t_convert
-    results, t['box head + post'] = clock(roi_head.predict_bbox, feats, metas, proposals)
-    # The post-processing alone, on the same head outputs.
-    from mmdet.structures.bbox import bbox2roi
-    rois = bbox2roi([p.bboxes for p in proposals])
-    out = roi_head.bbox_forward(feats, rois)
-    scores = roi_head.score_rois(out)
-    _, t['  box post-processing'] = clock(
-        roi_head.bbox_head.predict_by_feat, rois, out['cls_score'], out['bbox_pred'], metas,
-        roi_head.test_cfg, scores=scores)
-    dets = [r.clone() for r in results]
-    _, t['mask head + paste'] = clock(roi_head.predict_mask, feats, metas, results, True)
-    mask_preds = roi_head.mask_forward(feats, bbox2roi([d.bboxes for d in dets]),
-                                       torch.cat([d.labels for d in dets]))
-    _, t['  mask pasting'] = clock(roi_head.mask_head.predict_by_feat, mask_preds, dets,
-                                   metas, roi_head.test_cfg, True)
-    return t, sum(len(r) for r in results)
+    return {'preprocess': [(model.data_preprocessor, 'forward')],
+            'backbone+neck': [(model, 'extract_feat')],
+            'rpn': [(model.rpn_head, 'predict'), (model, 'roi_features')],
+            'box head + post': [(roi_head, 'bbox_forward'), (roi_head, 'score_rois'),
+                                (roi_head.bbox_head, 'predict_by_feat')],
+            '  box post-processing': [(roi_head.bbox_head, 'predict_by_feat')],
+            'mask head + paste': [(roi_head, 'predict_masks')],
+            '  mask pasting': [(roi_head.mask_head, 'predict_by_feat')]}
+
+
+def ours_stages(model, batch, clock, mask_format):
+    """One ``test_step`` plus the mask encoding, with each stage's methods timed."""
+    t = dict.fromkeys(STAGES, 0.0)
+    stages_of = {}  # each method once, with every stage it counts for
+    for stage, methods in ours_steps(model).items():
+        for obj, name in methods:
+            stages_of.setdefault((id(obj), name), (obj, name, []))[2].append(stage)
+
+    def count(stages):
+        def after(seconds):
+            for stage in stages:
+                t[stage] += seconds
+        return after
+    with contextlib.ExitStack() as stack:
+        for obj, name, stages in stages_of.values():
+            stack.enter_context(wrapped(obj, name, after=count(stages), sync=clock.sync))
+        samples = model.test_step(batch)
+    _, t_encode = clock(encode_masks, samples, mask_format)
+    t['mask head + paste'] += t_encode
+    t['  mask pasting'] += t_encode
+    return t, sum(len(s.pred_instances) for s in samples)
 
 
 def torchvision_stages(model, images, clock):
@@ -299,18 +339,17 @@ def worker(args) -> dict:
         return train_phase(args, model, images, clock, base_mb)
     if args.impl == 'ours':  # what tools/test.py does
         model.prepare_for_inference(fold_norms=True, channels_last=args.channels_last)
-        model.roi_head.test_cfg['mask_format'] = args.mask_format
 
     def infer():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
             if args.impl == 'ours':
-                return ours_stages(model, ours_batch(images[:1]), clock)
+                return ours_stages(model, ours_batch(images[:1]), clock, args.mask_format)
             return torchvision_stages(model, [images[0].float() / 255], clock)
 
     def end_to_end():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
             if args.impl == 'ours':
-                return model.test_step(ours_batch(images[:1]))
+                return encode_masks(model.test_step(ours_batch(images[:1])), args.mask_format)
             return model([images[0].float() / 255])
 
     runs = {k: [] for k in STAGES}
@@ -438,8 +477,8 @@ def main(argv=None):
     parser.add_argument('--amp', action='store_true',
                         help='autocast (default on CUDA)', default=None)
     parser.add_argument('--mask-format', choices=['rle', 'bitmap'], default='rle',
-                        help="our masks: COCO RLEs as tools/test.py makes them (default) "
-                             "or full-size bool bitmaps")
+                        help="our masks encoded as COCO RLEs, as tools/test.py encodes them "
+                             "(default), or as full-size bool bitmaps")
     parser.add_argument('--no-channels-last', dest='channels_last', action='store_false',
                         help='our convolutions in NCHW instead of channels-last (as '
                              'tools/test.py --no-channels-last)')

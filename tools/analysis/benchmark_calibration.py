@@ -21,9 +21,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
-from mmdet.registry import DATA_SAMPLERS, DATASETS, MODELS  # noqa: E402
-from mmdet.utils import load_checkpoint  # noqa: E402
-from mmdet.utils.setup_env import register_all_modules  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmdet.registry import MODELS  # noqa: E402
+from mmdet.utils import load_checkpoint, register_all_modules  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -56,13 +57,14 @@ def main(argv=None):
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
                                 **{k: v for k, v in cfg.optim_wrapper.optimizer.items()
                                    if k != 'type'})
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    sampler = DATA_SAMPLERS.build(cfg.train_dataloader.sampler,
-                                  default_args=dict(dataset=dataset, seed=args.seed))
-    batch_size = sampler.num_classes_per_iter * sampler.images_per_class
-    stream = iter(sampler)
-    batches = [pseudo_collate([dataset[i] for i in itertools.islice(stream, batch_size)])
-               for _ in range(args.warmup + args.iters)]
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=args.seed)
+    dataset, batch_size = loader.dataset, loader.batch_sampler.batch_size
+    batches = [pseudo_collate([dataset[i] for i in indices])
+               for indices in itertools.islice(iter(loader.batch_sampler),
+                                               args.warmup + args.iters)]
+    # as SimCalHook starts a calibration (a calibrated checkpoint's head is kept)
+    model.calib_head.start_calibration(model.roi_head.bbox_head,
+                                       dataset.metainfo['instance_counts'])
 
     def sync():
         if device == 'cuda':

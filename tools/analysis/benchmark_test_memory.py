@@ -93,7 +93,7 @@ def save_random_checkpoint(config: Path, out: Path) -> Path:
     from mmengine.registry import init_default_scope
 
     from mmdet.registry import MODELS
-    from mmdet.utils.setup_env import register_all_modules
+    from mmdet.utils import register_all_modules
     register_all_modules()
     init_default_scope('mmdet')
     MMLogger.get_instance('benchmark_test_memory', log_level='WARNING')  # no init report

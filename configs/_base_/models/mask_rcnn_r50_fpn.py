@@ -118,7 +118,4 @@ model = dict(
             score_thr=0.05,
             nms=dict(type='nms', iou_threshold=0.5),
             max_per_img=100,
-            mask_thr_binary=0.5,
-            # COCO RLEs encoded from each box window, as evaluation needs them (no
-            # full-size mask is formed); 'bitmap' gives (N, H, W) bool masks.
-            mask_format='rle')))
+            mask_thr_binary=0.5)))

@@ -65,6 +65,9 @@ class LoadAnnotations(BaseTransform):
 
     def __init__(self, with_bbox: bool = True, with_label: bool = True, with_mask: bool = False,
                  poly2mask: bool = True):
+        if not poly2mask:
+            raise ValueError('LoadAnnotations(poly2mask=False) is not supported: masks are '
+                             'always decoded to bitmaps')
         self.with_bbox = with_bbox
         self.with_label = with_label
         self.with_mask = with_mask

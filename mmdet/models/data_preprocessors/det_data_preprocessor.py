@@ -27,6 +27,9 @@ class DetDataPreprocessor(BaseDataPreprocessor):
                  mask_pad_value: int = 0,
                  non_blocking: Optional[bool] = False):
         super().__init__(non_blocking)
+        if mask_pad_value != 0:  # pad_mask: masks stay at image size, RoIAlign reads 0 past it
+            raise ValueError(f'mask_pad_value={mask_pad_value} is not supported: ground-truth '
+                             'masks are read at image size, as if padded with 0')
         if len(mean) != len(std):
             raise ValueError(f'mean and std must have the same length, got {mean} and {std}')
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1),

@@ -8,7 +8,12 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS, TASK_UTILS
+from mmdet.structures.bbox import rescale_boxes
+from mmdet.utils.config_keys import check_debug_off, check_keys
 from ..layers import batched_nms, nms_iou_threshold
+
+RPN_TRAIN_KEYS = ('assigner', 'sampler', 'allowed_border', 'pos_weight', 'debug')
+PROPOSAL_KEYS = ('nms_pre', 'max_per_img', 'nms', 'min_bbox_size')
 
 
 @MODELS.register_module()
@@ -50,6 +55,9 @@ class RPNHead(BaseModule):
         self.bbox_coder = TASK_UTILS.build(bbox_coder)
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_bbox = MODELS.build(loss_bbox)
+        check_keys(train_cfg, RPN_TRAIN_KEYS, 'model.train_cfg.rpn')
+        check_debug_off(train_cfg, 'model.train_cfg.rpn')
+        check_keys(test_cfg, PROPOSAL_KEYS, 'model.test_cfg.rpn')
         if train_cfg is not None:
             self.assigner = TASK_UTILS.build(train_cfg['assigner'])
             self.sampler = TASK_UTILS.build(train_cfg['sampler'])
@@ -208,8 +216,7 @@ class RPNHead(BaseModule):
         keep = keep[:cfg['max_per_img']]
         boxes, scores = boxes[keep], scores[keep]
         if rescale:
-            sx, sy = meta['scale_factor'][:2]
-            boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
+            boxes = rescale_boxes(boxes, meta['scale_factor'])
         result = InstanceData()
         result.bboxes = boxes
         result.scores = scores

@@ -6,7 +6,9 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor
 
+from mmdet.models.dense_heads.rpn_head import PROPOSAL_KEYS
 from mmdet.registry import MODELS
+from mmdet.utils.config_keys import check_keys
 
 
 @MODELS.register_module()
@@ -26,6 +28,10 @@ class TwoStageDetector(BaseModel):
         # Built from our registry: mmengine's own would not know our types.
         preprocessor = MODELS.build(data_preprocessor or dict(type='DetDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        check_keys(train_cfg, ('rpn', 'rpn_proposal', 'rcnn'), 'model.train_cfg')
+        check_keys(test_cfg, ('rpn', 'rcnn'), 'model.test_cfg')
+        check_keys((train_cfg or {}).get('rpn_proposal'), PROPOSAL_KEYS,
+                   'model.train_cfg.rpn_proposal')
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.backbone = MODELS.build(backbone)
@@ -49,13 +55,14 @@ class TwoStageDetector(BaseModel):
         x = self.backbone(inputs)
         return tuple(self.neck(x)) if self.neck is not None else tuple(x)
 
-    def prepare_for_inference(self, fold_norms: bool = True, channels_last: bool = False
+    def prepare_for_inference(self, fold_norms: bool = True, channels_last: bool = True
                               ) -> 'TwoStageDetector':
         """Exact inference speed-ups, applied once after the weights are loaded: fold
         the backbone's BatchNorms into its convs (the model can no longer be trained or
-        saved as a normal checkpoint) and optionally run the convolutions (backbone,
-        neck, RPN, mask head) in channels-last memory format. Outputs stay equal up to
-        float rounding."""
+        saved as a normal checkpoint) and run the convolutions (backbone, neck, RPN,
+        mask head) in channels-last memory format. Outputs stay equal up to float
+        rounding. ``tools/test.py``, ``PrepareInferenceHook`` and ``init_detector``
+        apply both by default."""
         if self.training:
             raise RuntimeError('prepare_for_inference() needs the model in eval mode')
         if fold_norms and hasattr(self.backbone, 'fold_norms'):
@@ -94,22 +101,32 @@ class TwoStageDetector(BaseModel):
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         feats = self.extract_feat(inputs)
-        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg['rpn'])
+        proposal_cfg = self.train_cfg.get('rpn_proposal') or self.test_cfg['rpn']
         rpn_losses, proposals = self.rpn_head.loss_and_predict(feats, data_samples,
                                                                proposal_cfg)
         losses = dict(rpn_losses)
-        losses.update(self.roi_head.loss(feats, proposals, data_samples))
+        losses.update(self.roi_head.loss(self.roi_features(feats), proposals, data_samples))
         return losses
 
     def predict(self, inputs: Tensor, data_samples: list, rescale: bool = True) -> list:
+        """Sets each sample's ``pred_instances`` (boxes, scores, labels and, with a mask
+        head, :class:`~mmdet.structures.RoIMasks`) and any other field the RoI head
+        predicts (see ``StandardRoIHead.predict_outputs``)."""
         feats = self.extract_feat(inputs)
         proposals = self.rpn_head.predict(feats, data_samples, rescale=False)
-        if self.channels_last:  # RoIAlign reads NCHW maps: convert each level once
-            feats = tuple(f.contiguous() for f in feats)
-        results = self.roi_head.predict(feats, proposals, data_samples, rescale=rescale)
-        for sample, result in zip(data_samples, results):
-            sample.pred_instances = result
+        outputs = self.roi_head.predict_outputs(self.roi_features(feats), proposals,
+                                                data_samples, rescale=rescale)
+        for field, results in outputs.items():
+            for sample, result in zip(data_samples, results):
+                sample.set_field(result, field)
         return data_samples
+
+    def roi_features(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+        """The feature maps as the RoI head reads them: NCHW, since RoIAlign reads NCHW
+        maps (channels-last maps are converted once per level)."""
+        if self.channels_last:
+            return tuple(f.contiguous() for f in feats)
+        return feats
 
 
 @MODELS.register_module()

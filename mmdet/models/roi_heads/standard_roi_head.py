@@ -9,6 +9,11 @@ from torch import Tensor
 
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import bbox2roi
+from mmdet.utils.config_keys import check_debug_off, check_keys
+
+PRED_FIELD = 'pred_instances'  # the data sample field of a detector's predictions
+RCNN_TRAIN_KEYS = ('assigner', 'sampler', 'mask_size', 'pos_weight', 'debug')
+RCNN_TEST_KEYS = ('score_thr', 'nms', 'max_per_img', 'mask_thr_binary')
 
 
 @MODELS.register_module()
@@ -23,6 +28,9 @@ class StandardRoIHead(BaseModule):
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        check_keys(train_cfg, RCNN_TRAIN_KEYS, 'model.train_cfg.rcnn')
+        check_debug_off(train_cfg, 'model.train_cfg.rcnn')
+        check_keys(test_cfg, RCNN_TEST_KEYS, 'model.test_cfg.rcnn')
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor)
@@ -30,6 +38,12 @@ class StandardRoIHead(BaseModule):
         if mask_head is not None:
             self.mask_roi_extractor = MODELS.build(mask_roi_extractor or bbox_roi_extractor)
             self.mask_head = MODELS.build(mask_head)
+            size = (train_cfg or {}).get('mask_size', self.mask_head.mask_size)
+            if size != self.mask_head.mask_size:
+                raise ValueError(f'model.train_cfg.rcnn.mask_size={size}, but the mask head '
+                                 f'predicts {self.mask_head.mask_size}x'
+                                 f'{self.mask_head.mask_size} masks (roi_feat_size x the '
+                                 'upsampling factor): the mask targets must match them')
         if train_cfg is not None:
             self.bbox_assigner = TASK_UTILS.build(train_cfg['assigner'])
             self.bbox_sampler = TASK_UTILS.build(train_cfg['sampler'])
@@ -50,17 +64,20 @@ class StandardRoIHead(BaseModule):
         return self.mask_head(self.mask_roi_extractor(feats, rois), labels)
 
     # --------------------------------------------------------------------- loss
-    def sample_rois(self, rpn_results_list: List[InstanceData], batch_data_samples: list
-                    ) -> list:
-        """Assign each image's proposals to its ground truth and sample RoIs."""
+    def sample_rois(self, rpn_results_list: List[InstanceData], batch_data_samples: list,
+                    assigner=None, sampler=None) -> list:
+        """Assign each image's proposals to its ground truth and sample RoIs, with the
+        head's own assigner and sampler unless others are given (e.g. calibration's)."""
+        assigner = assigner or self.bbox_assigner
+        sampler = sampler or self.bbox_sampler
         results = []
         for proposals, sample in zip(rpn_results_list, batch_data_samples):
             gt = sample.gt_instances
             ignored = sample.get('ignored_instances', None)
             gt_ignore = ignored.bboxes if ignored is not None and len(ignored) else None
             priors = proposals.bboxes.detach()
-            assign = self.bbox_assigner.assign(priors, gt.bboxes, gt.labels, gt_ignore)
-            results.append(self.bbox_sampler.sample(assign, priors, gt.bboxes, gt.labels))
+            assign = assigner.assign(priors, gt.bboxes, gt.labels, gt_ignore)
+            results.append(sampler.sample(assign, priors, gt.bboxes, gt.labels))
         return results
 
     def loss(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
@@ -68,7 +85,8 @@ class StandardRoIHead(BaseModule):
         sampling_results = self.sample_rois(rpn_results_list, batch_data_samples)
         rois = bbox2roi([res.priors for res in sampling_results])
         out = self.bbox_forward(feats, rois)
-        losses = self.bbox_head.loss(out['cls_score'], out['bbox_pred'], sampling_results)
+        losses = self.bbox_head.loss(out['cls_score'], out['bbox_pred'], sampling_results,
+                                     pos_weight=self.train_cfg.get('pos_weight', -1))
         if self.with_mask:
             pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
             pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
@@ -80,41 +98,75 @@ class StandardRoIHead(BaseModule):
     # ------------------------------------------------------------------ predict
     def predict(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
                 batch_data_samples: list, rescale: bool = False) -> List[InstanceData]:
-        metas = [s.metainfo for s in batch_data_samples]
-        results = self.predict_bbox(feats, metas, rpn_results_list,
-                                    rescale=rescale and not self.with_mask)
-        if self.with_mask:
-            results = self.predict_mask(feats, metas, results, rescale=rescale)
-        return results
+        """Each image's detections (the ``pred_instances`` of :meth:`predict_outputs`)."""
+        return self.predict_outputs(feats, rpn_results_list, batch_data_samples,
+                                    rescale)[PRED_FIELD]
 
-    def predict_bbox(self, feats: Tuple[Tensor], batch_img_metas: List[dict],
-                     rpn_results_list: List[InstanceData], rescale: bool = False
-                     ) -> List[InstanceData]:
+    def predict_outputs(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
+                        batch_data_samples: list, rescale: bool = False
+                        ) -> Dict[str, List[InstanceData]]:
+        """Detections per output field (``pred_instances`` and any others that
+        :meth:`score_rois` names), all from one pass over the RoIs: features and head
+        outputs once, then per field the score threshold and NMS, and masks computed
+        once for detections several fields share."""
+        metas = [s.metainfo for s in batch_data_samples]
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
         out = self.bbox_forward(feats, rois)
-        return self.bbox_head.predict_by_feat(rois, out['cls_score'], out['bbox_pred'],
-                                              batch_img_metas, self.test_cfg, rescale=rescale,
-                                              scores=self.score_rois(out))
+        detections: Dict[int, List[InstanceData]] = {}  # one NMS per distinct score matrix
+        results = {}
+        for field, scores in self.score_rois(out).items():
+            if id(scores) not in detections:
+                detections[id(scores)] = self.bbox_head.predict_by_feat(
+                    rois, out['cls_score'], out['bbox_pred'], metas, self.test_cfg,
+                    rescale=rescale and not self.with_mask, scores=scores)
+            results[field] = detections[id(scores)]
+        if self.with_mask:
+            self.predict_masks(feats, metas, list(detections.values()), rescale)
+        return results
 
-    def score_rois(self, bbox_out: Dict[str, Tensor]) -> Tensor:
-        """Class probabilities of the RoIs (background last). Calibrated detectors
-        override this to combine several classifiers."""
-        return F.softmax(bbox_out['cls_score'], dim=-1)
+    def score_rois(self, bbox_out: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Class probabilities of the RoIs (background last) per output field. Calibrated
+        heads override this to score with other classifiers, or with several at once
+        (a field may repeat another's tensor: it then shares its detections)."""
+        return {PRED_FIELD: F.softmax(bbox_out['cls_score'], dim=-1)}
 
-    def predict_mask(self, feats: Tuple[Tensor], batch_img_metas: List[dict],
-                     results_list: List[InstanceData], rescale: bool = False
-                     ) -> List[InstanceData]:
-        rois = bbox2roi([res.bboxes for res in results_list])
-        if rois.shape[0] == 0:
-            rle = (self.test_cfg or {}).get('mask_format') == 'rle'
-            for res, meta in zip(results_list, batch_img_metas):
-                h, w = meta['ori_shape' if rescale else 'img_shape'][:2]
-                res.masks = [] if rle else torch.zeros(0, h, w, dtype=torch.bool,
-                                                       device=rois.device)
-                if rescale:
-                    res.bboxes = res.bboxes.reshape(0, 4)
-            return results_list
-        labels = torch.cat([res.labels for res in results_list])
-        mask_preds = self.mask_forward(feats, rois, labels)
-        return self.mask_head.predict_by_feat(mask_preds, results_list, batch_img_metas,
-                                              self.test_cfg, rescale=rescale)
+    def predict_masks(self, feats: Tuple[Tensor], batch_img_metas: List[dict],
+                      detection_sets: List[List[InstanceData]], rescale: bool = False
+                      ) -> None:
+        """Add ``masks`` (and, with ``rescale``, original-image boxes) to each detection
+        set of the images, in place. Detections of several sets that share their RoI
+        and class (hence their box) get their mask computed once."""
+        if len(detection_sets) == 1:
+            unions, inverses = detection_sets[0], None
+        else:
+            unions, inverses = self._union_of_sets(detection_sets)
+        rois = bbox2roi([res.bboxes for res in unions])
+        labels = torch.cat([res.labels for res in unions])
+        mask_preds = (self.mask_forward(feats, rois, labels) if rois.shape[0]
+                      else rois.new_zeros(0, 1, 1, 1))
+        self.mask_head.predict_by_feat(mask_preds, unions, batch_img_metas, self.test_cfg,
+                                       rescale=rescale)
+        if inverses is None:
+            return
+        for img, union in enumerate(unions):
+            for results, inverse in zip(detection_sets, inverses[img]):
+                det = results[img]
+                det.bboxes = union.bboxes[inverse]
+                det.masks = union.masks[inverse]
+
+    def _union_of_sets(self, detection_sets: List[List[InstanceData]]):
+        """Per image: the distinct (RoI, class) detections of all sets, and for each set
+        the index of each of its detections in that union."""
+        num_classes = self.bbox_head.num_classes
+        unions, inverses = [], []
+        for img in range(len(detection_sets[0])):
+            dets = [results[img] for results in detection_sets]
+            keys = torch.cat([d.roi_inds * num_classes + d.labels for d in dets])
+            unique, inverse = torch.unique(keys, return_inverse=True)
+            # one detection per key; any will do: the same RoI and class give the same box
+            first = torch.empty(len(unique), dtype=torch.long, device=keys.device)
+            first.scatter_(0, inverse, torch.arange(len(keys), device=keys.device))
+            unions.append(InstanceData(bboxes=torch.cat([d.bboxes for d in dets])[first],
+                                       labels=torch.cat([d.labels for d in dets])[first]))
+            inverses.append(inverse.split([len(d) for d in dets]))
+        return unions, inverses

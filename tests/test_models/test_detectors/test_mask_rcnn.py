@@ -9,14 +9,14 @@ import mmdet.models  # noqa: F401
 from mmdet.registry import MODELS
 from detection_testing import make_batch
 from mmdet.structures import InstanceData
-from mmdet.structures.mask import masks_to_numpy
+from mmdet.structures import RoIMasks
+from mmdet.structures.rle import encode_rle
 
 CONFIG = Path(__file__).resolve().parents[3] / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py'
 
 
-def build(agnostic=False, mask_format='bitmap'):
+def build(agnostic=False):
     cfg = Config.fromfile(str(CONFIG))
-    cfg.model.test_cfg.rcnn.mask_format = mask_format
     if agnostic:
         cfg.model.roi_head.bbox_head.reg_class_agnostic = True
         cfg.model.roi_head.mask_head.class_agnostic = True
@@ -49,7 +49,8 @@ def test_loss_backward_and_predict(agnostic):
     for sample in results:
         pred = sample.pred_instances
         h, w = sample.ori_shape
-        assert pred.bboxes.shape[1] == 4 and pred.masks.shape[1:] == (h, w)
+        assert pred.bboxes.shape[1] == 4 and isinstance(pred.masks, RoIMasks)
+        assert pred.masks.to_bitmap().shape == (len(pred), h, w)
         assert len(pred) <= model.test_cfg['rcnn']['max_per_img']
         if len(pred):
             assert pred.labels.max() < 8 and (pred.scores > 0.05).all()
@@ -78,14 +79,14 @@ def test_rescale_maps_back_to_original_size():
     model.test_cfg['rcnn']['score_thr'] = 0.0
     with torch.no_grad():
         pred = model.test_step(batch)[0].pred_instances
-    assert pred.masks.shape[1:] == (48, 64)
+    bitmaps = pred.masks.to_bitmap()
+    assert bitmaps.shape[1:] == (48, 64)
     assert (pred.bboxes[:, 2] <= 64 + 1e-4).all() and (pred.bboxes[:, 3] <= 48 + 1e-4).all()
+    assert torch.equal(pred.masks.boxes, pred.bboxes)  # masks cover the rescaled boxes
     # the same masks as RLEs of the original image size
-    model.test_cfg['rcnn']['mask_format'] = 'rle'
-    with torch.no_grad():
-        rles = model.test_step(batch)[0].pred_instances.masks
+    rles = pred.masks.to_rle()
     assert len(rles) == len(pred) > 0 and all(r['size'] == [48, 64] for r in rles)
-    assert (masks_to_numpy(rles, 48, 64) == pred.masks.numpy()).all()
+    assert rles == encode_rle(bitmaps)
 
 
 def test_wrong_image_shape_or_dtype_is_explained():

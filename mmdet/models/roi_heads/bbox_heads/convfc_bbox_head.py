@@ -74,9 +74,11 @@ class Shared2FCBBoxHead(BaseModule):
         return self.fc_cls(x), self.fc_reg(x)
 
     # --------------------------------------------------------------------- loss
-    def get_targets(self, sampling_results: list) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Labels (background = num_classes), label weights, encoded box targets and
-        box weights for all sampled RoIs of the batch, positives first per image."""
+    def get_targets(self, sampling_results: list, pos_weight: float = -1
+                    ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Labels (background = num_classes), label weights (``pos_weight`` for positives
+        when > 0, else 1), encoded box targets and box weights for all sampled RoIs of
+        the batch, positives first per image."""
         labels, label_weights, targets, weights = [], [], [], []
         for res in sampling_results:
             num_pos, num_neg = res.pos_priors.shape[0], res.neg_priors.shape[0]
@@ -88,15 +90,19 @@ class Shared2FCBBoxHead(BaseModule):
             if num_pos:
                 tgt[:num_pos] = self.bbox_coder.encode(res.pos_priors, res.pos_gt_bboxes)
                 wgt[:num_pos] = 1.0
+            lab_weight = res.pos_priors.new_ones(num)
+            if pos_weight > 0:
+                lab_weight[:num_pos] = pos_weight
             labels.append(lab)
-            label_weights.append(res.pos_priors.new_ones(num))
+            label_weights.append(lab_weight)
             targets.append(tgt)
             weights.append(wgt)
         return torch.cat(labels), torch.cat(label_weights), torch.cat(targets), torch.cat(weights)
 
-    def loss(self, cls_score: Tensor, bbox_pred: Tensor, sampling_results: list
-             ) -> Dict[str, Tensor]:
-        labels, label_weights, bbox_targets, bbox_weights = self.get_targets(sampling_results)
+    def loss(self, cls_score: Tensor, bbox_pred: Tensor, sampling_results: list,
+             pos_weight: float = -1) -> Dict[str, Tensor]:
+        labels, label_weights, bbox_targets, bbox_weights = self.get_targets(
+            sampling_results, pos_weight)
         avg_factor = max(float((label_weights > 0).sum()), 1.0)
         losses = dict(loss_cls=self.loss_cls(cls_score, labels, label_weights,
                                              avg_factor=avg_factor),

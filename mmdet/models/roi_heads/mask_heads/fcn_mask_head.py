@@ -12,7 +12,8 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from mmdet.registry import MODELS
-from mmdet.structures.mask import mask_targets, paste_masks, paste_masks_rle
+from mmdet.structures.bbox import rescale_boxes
+from mmdet.structures.mask import RoIMasks, mask_targets
 
 
 @MODELS.register_module()
@@ -88,17 +89,9 @@ class FCNMaskHead(BaseModule):
     def predict_by_feat(self, mask_preds: Tensor, results_list: List[InstanceData],
                         batch_img_metas: List[dict], rcnn_test_cfg: dict,
                         rescale: bool = False) -> List[InstanceData]:
-        """Pick each detection's class channel, paste it into the (original) image.
-
-        ``rcnn_test_cfg['mask_format']``: ``'bitmap'`` (default) gives ``(N, H, W)`` bool
-        masks; ``'rle'`` gives COCO compressed RLEs encoded from each box window, with
-        no full-size mask ever formed (what evaluation needs, at a fraction of the cost).
-        """
-        mask_format = rcnn_test_cfg.get('mask_format', 'bitmap')
-        if mask_format not in ('bitmap', 'rle'):
-            raise ValueError(f"test_cfg.rcnn.mask_format must be 'bitmap' or 'rle', "
-                             f'got {mask_format!r}')
-        paste = paste_masks_rle if mask_format == 'rle' else paste_masks
+        """Each detection's class channel as probabilities, kept as :class:`RoIMasks`
+        over its box in the (original, with ``rescale``) image: pasting happens when a
+        consumer asks for RLEs or bitmaps."""
         start = 0
         for results, meta in zip(results_list, batch_img_metas):
             num = results.bboxes.shape[0]
@@ -107,14 +100,9 @@ class FCNMaskHead(BaseModule):
             channel = (torch.zeros_like(results.labels)
                        if self.class_agnostic or logits.shape[1] == 1 else results.labels)
             probs = logits[torch.arange(num, device=logits.device), channel].sigmoid()
-            boxes = results.bboxes
             if rescale:
-                sx, sy = meta['scale_factor'][:2]
-                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
-                img_h, img_w = meta['ori_shape'][:2]
-            else:
-                img_h, img_w = meta['img_shape'][:2]
-            results.bboxes = boxes
-            results.masks = paste(probs, boxes, img_h, img_w,
-                                  rcnn_test_cfg.get('mask_thr_binary', 0.5))
+                results.bboxes = rescale_boxes(results.bboxes, meta['scale_factor'])
+            image_size = meta['ori_shape' if rescale else 'img_shape'][:2]
+            results.masks = RoIMasks(probs, results.bboxes, image_size,
+                                     rcnn_test_cfg.get('mask_thr_binary', 0.5))
         return results_list

@@ -5,7 +5,7 @@ from typing import Any, Iterable, Optional
 from mmengine.dist import all_gather_object, broadcast_object_list, is_main_process
 from mmengine.evaluator import BaseMetric
 
-from .result_shards import ShardWriter, merge_shards
+from ..result_shards import ShardWriter, merge_shards
 
 
 class ShardedMetric(BaseMetric):

@@ -1,44 +1,23 @@
 """LVIS metric for the runner: per-rank result shards on disk, merged on rank 0 into
 numpy columns and scored by lvis_api."""
+import csv
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval
-from mmdet.datasets.statistics import SplitStatistics
+from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval, load_train_counts
+from lvis_api.eval.bins import bin_names, bin_of_categories
 from mmdet.registry import METRICS
-from mmdet.structures.rle import encode_rle
+from mmdet.utils.io import atomic_write
 from .lvis_detections import (DetectionColumns, JsonListWriter, json_detections,
                               rounded_boxes, write_atomically)
 from .sharded_metric import ShardedMetric
 
-SUMMARY_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
-
-
-def encode_masks(masks: Union[torch.Tensor, np.ndarray]) -> List[dict]:
-    """Compressed RLEs (JSON-ready: ``counts`` as str) of (N, H, W) binary masks, as
-    pycocotools encodes them, read only inside each mask's nonzero rectangle."""
-    return encode_rle(masks)
-
-
-def _json_ready_rle(rle: dict) -> dict:
-    """An RLE with ``bytes`` counts (as pycocotools encodes them) gets ``str`` counts, so
-    that result files can be written as JSON."""
-    if isinstance(rle, dict) and isinstance(rle.get('counts'), bytes):
-        return dict(rle, counts=rle['counts'].decode('ascii'))
-    return rle
-
-
-def masks_as_rles(masks: Union[torch.Tensor, np.ndarray, List[dict]]) -> List[dict]:
-    """JSON-ready compressed RLEs of predicted masks: (N, H, W) binary masks, or a list
-    of RLEs (as a head with ``mask_format='rle'`` gives them)."""
-    if isinstance(masks, list):
-        return [_json_ready_rle(m) for m in masks]
-    return encode_masks(masks)
+CLASSWISE_COLUMNS = ('category_id', 'name', 'frequency', 'train_instances', 'bin', 'AP')
 
 
 def _as_numpy(value) -> np.ndarray:
@@ -59,7 +38,9 @@ class LVISMetric(ShardedMetric):
         metric: 'bbox', 'segm' or both.
         train_ann_file: training annotation file whose instance counts define the bins.
         bin_edges: lower edges of the count bins.
-        classwise: also log per-category AP.
+        classwise: also write each category's AP (with its frequency group, training
+            count and bin) to ``{classwise_dir}/per_class_ap[.{prefix}].{metric}.csv``.
+        classwise_dir: folder of the per-category tables (tools set the work dir).
         format_only: only write ``{outfile_prefix}.{bbox,segm}.json`` in LVIS format.
         outfile_prefix: where to write result files (also when evaluating).
         pred_field: the sample field holding the predictions.
@@ -72,7 +53,7 @@ class LVISMetric(ShardedMetric):
     def __init__(self, ann_file: str, metric: Union[str, Sequence[str]] = ('bbox', 'segm'),
                  train_ann_file: Optional[str] = None,
                  bin_edges: Sequence[float] = DEFAULT_BIN_EDGES, classwise: bool = False,
-                 format_only: bool = False, outfile_prefix: Optional[str] = None,
+                 classwise_dir: Optional[str] = None, format_only: bool = False, outfile_prefix: Optional[str] = None,
                  pred_field: str = 'pred_instances', shard_dir: Optional[str] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(shard_dir=shard_dir, collect_device=collect_device, prefix=prefix)
@@ -80,16 +61,21 @@ class LVISMetric(ShardedMetric):
         for m in self.metrics:
             if m not in ('bbox', 'segm'):
                 raise KeyError(f"metric must be 'bbox' or 'segm', got {m!r}")
+        if classwise and classwise_dir is None:
+            raise ValueError('classwise=True needs classwise_dir, the folder of the '
+                             'per-category AP tables (tools/test.py gives the work dir)')
         if format_only and outfile_prefix is None:
             raise ValueError('format_only=True needs an outfile_prefix for the result files')
         self.ann_file = ann_file
         self.train_ann_file = train_ann_file
         self.bin_edges = tuple(bin_edges)
         self.classwise = classwise
+        self.classwise_dir = classwise_dir
         self.format_only = format_only
         self.outfile_prefix = outfile_prefix
         self.pred_field = pred_field
         self._gt: Optional[LVIS] = None
+        self._train_counts: Optional[Dict[int, int]] = None
 
     # ----------------------------------------------------------------- per batch
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -106,7 +92,7 @@ class LVISMetric(ShardedMetric):
                 if masks is None:
                     raise KeyError('segm evaluation needs predicted masks '
                                    f'({self.pred_field}.masks)')
-                result['masks'] = masks_as_rles(masks)
+                result['masks'] = masks.to_rle()
             self.add_result(result)
 
     # ------------------------------------------------------------------ rank 0
@@ -141,10 +127,7 @@ class LVISMetric(ShardedMetric):
         columns = self.gather_detections(results)
         if self.format_only:
             return OrderedDict()
-        train_counts = None
-        if self.train_ann_file is not None:
-            stats = SplitStatistics.from_annotation_file(self.train_ann_file)
-            train_counts = stats.instance_count_by_cat_id
+        train_counts = self._load_train_counts()
         logger = MMLogger.get_current_instance()
         metrics = OrderedDict()
         for metric in self.metrics:
@@ -156,11 +139,39 @@ class LVISMetric(ShardedMetric):
             for key, value in evaluator.results.items():
                 metrics[f'{metric}_{key}'] = float(value)
             if self.classwise:
-                names = {c['id']: c['name'] for c in self._gt.load_cats(None)}
-                for cat_id, ap in evaluator.per_category_ap().items():
-                    if ap > -1:
-                        metrics[f'{metric}_AP_{names[cat_id]}'] = float(ap)
+                self._write_classwise(metric, evaluator.per_category_ap(), train_counts)
         return metrics
+
+    def _write_classwise(self, metric: str, aps: Dict[int, float],
+                         train_counts: Optional[Dict[int, int]]) -> None:
+        """The per-category table: a CSV row per category of the evaluated split."""
+        cats = self._gt.cats
+        ids = list(aps)
+        bins = (bin_of_categories(ids, train_counts, self.bin_edges) if train_counts
+                else None)
+        names = bin_names(self.bin_edges)
+        rows = []
+        for i, cat_id in enumerate(ids):
+            count = train_counts.get(cat_id, 0) if train_counts else ''
+            label = names[bins[i]] if bins is not None and bins[i] >= 0 else ''
+            rows.append((cat_id, cats[cat_id].get('name', ''), cats[cat_id].get('frequency', ''),
+                         count, label, '' if aps[cat_id] < 0 else f'{aps[cat_id]:.6f}'))
+        mode = f'.{self.prefix}' if self.prefix and self.prefix != self.default_prefix else ''
+        path = osp.join(self.classwise_dir, f'per_class_ap{mode}.{metric}.csv')
+
+        def write(f) -> None:
+            writer = csv.writer(f)
+            writer.writerow(CLASSWISE_COLUMNS)
+            writer.writerows(rows)
+        atomic_write(path, write, mode='w')
+        MMLogger.get_current_instance().info(f'{metric} AP per category written to {path}')
+
+    def _load_train_counts(self) -> Optional[Dict[int, int]]:
+        """The training instance counts (by :func:`lvis_api.load_train_counts`), read
+        once per metric."""
+        if self._train_counts is None and self.train_ann_file is not None:
+            self._train_counts = load_train_counts(self.train_ann_file)
+        return self._train_counts
 
     def _load_gt(self) -> LVIS:
         if self._gt is None:

@@ -1,0 +1,71 @@
+"""SimCal stage 2: calibrate a trained detector's classifier (``tools/calibrate.py``)."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import find_latest_checkpoint
+
+from mmdet.utils.checkpoint import CheckpointError, extract_state_dict, read_checkpoint
+from .config import apply_run_options, load_config, place_metric_outputs, setup_cfg_for_device
+
+DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
+
+
+def check_detector_checkpoint(cfg: Config, path: str) -> None:
+    """The checkpoint must hold a two-stage detector for the config's number of classes."""
+    state = extract_state_dict(read_checkpoint(path))
+    missing = [p for p in DETECTOR_PREFIXES if not any(k.startswith(p) for k in state)]
+    if missing:
+        raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
+                              '(mmdetection names expected): is it a two-stage detector?')
+    weight = state.get('roi_head.bbox_head.fc_cls.weight')
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    if weight is not None and weight.shape[0] != num_classes + 1:
+        raise CheckpointError(
+            f'{path} classifies {weight.shape[0] - 1} classes (+ background), the config '
+            f'{num_classes} (model.roi_head.bbox_head.num_classes): calibrate a detector '
+            'trained on this dataset')
+
+
+def build_calibration_cfg(config: str, load_from: Optional[str] = None,
+                          work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
+                          launcher: str = 'none', resume: Optional[str] = None,
+                          amp: bool = False, seed: Optional[int] = None,
+                          deterministic: bool = False) -> Config:
+    """The config of a calibration run of the detector ``load_from`` (arguments as
+    ``tools/calibrate.py`` takes them; ``resume='auto'`` continues the work dir's run if
+    it has one, else starts from ``load_from``)."""
+    cfg = load_config(config, launcher, cfg_options, work_dir)
+    if cfg.model.get('type') != 'SimCalDetector':
+        raise ValueError(f'{config} is not a SimCal config (model.type is '
+                         f'{cfg.model.get("type")!r}, expected SimCalDetector)')
+    apply_run_options(cfg, amp, seed, deterministic)
+    cfg.resume, cfg.load_from = False, load_from
+    if resume == 'auto':
+        if find_latest_checkpoint(cfg.work_dir) is not None:
+            cfg.resume, cfg.load_from = True, None
+        elif load_from is None:
+            raise FileNotFoundError(f'no checkpoint to resume from in {cfg.work_dir}: give '
+                                    'the detector to calibrate with --load-from CKPT')
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if not cfg.resume:
+        if cfg.load_from is None:
+            raise ValueError('give the detector to calibrate (--load-from CKPT)')
+        check_detector_checkpoint(cfg, cfg.load_from)
+    hooks = list(cfg.get('custom_hooks', []))
+    if not any(h.get('type') == 'SimCalHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SimCalHook')]
+    place_metric_outputs(cfg)
+    setup_cfg_for_device(cfg)
+    return cfg
+
+
+def run_calibration(cfg: Config) -> str:
+    """Calibrate; returns the path of the final checkpoint."""
+    from mmdet.engine import Runner
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return osp.join(runner.work_dir, f'iter_{runner.iter}.pth')

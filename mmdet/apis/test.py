@@ -1,0 +1,87 @@
+"""Stage 3 and stage-1 testing: test (and evaluate) a detector (``tools/test.py``)."""
+import os.path as osp
+from typing import Dict, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+
+from .config import evaluator_list, load_config, place_metric_outputs, setup_cfg_for_device
+
+SIMCAL_MODES = ('orig', 'cal', 'dual')
+
+
+def configure_test_mode(cfg: Config, mode: str) -> None:
+    """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVISMetric per
+    mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
+    from mmdet.calibration.scores import ALL_MODES, check_mode
+    check_mode(mode)
+    roi_head = cfg.model.get('roi_head') or {}
+    if roi_head.get('type') != 'SimCalRoIHead':
+        if mode != 'orig':
+            raise ValueError(f'--mode {mode} needs a SimCal config (configs/simcal/): this '
+                             'model has no calibration head')
+        return
+    roi_head['inference_mode'] = mode
+    if mode != ALL_MODES:
+        return
+    split = []
+    for evaluator in evaluator_list(cfg, 'test_evaluator'):
+        if evaluator.get('type') != 'LVISMetric':
+            split.append(evaluator)
+            continue
+        for m in SIMCAL_MODES:
+            per_mode = dict(evaluator, pred_field=f'pred_instances_{m}', prefix=m)
+            if evaluator.get('outfile_prefix'):
+                per_mode['outfile_prefix'] = f'{evaluator["outfile_prefix"]}.{m}'
+            split.append(per_mode)
+    cfg.test_evaluator = split
+
+
+def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
+                   cfg_options: Optional[dict] = None, launcher: str = 'none',
+                   eval: Optional[Sequence[str]] = None, out: Optional[str] = None,
+                   mode: Optional[str] = None, classwise: bool = False,
+                   format_only: bool = False, outfile_prefix: Optional[str] = None,
+                   show_dir: Optional[str] = None, fold_bn: bool = True,
+                   channels_last: bool = True) -> Config:
+    """The config of a test run (arguments as ``tools/test.py`` takes them)."""
+    cfg = load_config(config, launcher, cfg_options, work_dir)
+    cfg.load_from = checkpoint
+    for evaluator in evaluator_list(cfg, 'test_evaluator'):
+        if evaluator.get('type') != 'LVISMetric':
+            continue
+        if eval:
+            evaluator.metric = list(eval)
+        if format_only or outfile_prefix:
+            evaluator.outfile_prefix = outfile_prefix or osp.join(cfg.work_dir, 'results')
+        evaluator.format_only = format_only
+        if classwise:
+            evaluator.classwise = True
+    if mode:
+        configure_test_mode(cfg, mode)
+    if out:
+        evaluator_list(cfg, 'test_evaluator').append(
+            dict(type='DumpDetResults', out_file_path=out))
+    place_metric_outputs(cfg)
+    # exact inference speed-ups, applied once the checkpoint is loaded
+    hooks = [dict(type='PrepareInferenceHook', fold_norms=fold_bn,
+                  channels_last=channels_last)]
+    if show_dir:
+        hooks.append(dict(type='DrawPredictionsHook', out_dir=show_dir))
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + hooks
+    setup_cfg_for_device(cfg)
+    return cfg
+
+
+def run_test(cfg: Config) -> Dict[str, float]:
+    """Test; returns the metrics. A SimCal model in mode 'all' also prints its modes
+    side by side and writes them to the work dir (see :func:`report_modes`)."""
+    from mmdet.engine import Runner
+    from mmdet.utils import register_all_modules
+    from .simcal import report_modes
+    register_all_modules()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if (cfg.model.get('roi_head') or {}).get('inference_mode') == 'all' and is_main_process():
+        print(report_modes(metrics, cfg.work_dir))
+    return metrics

@@ -1,0 +1,5 @@
+from .dump_det_results import DumpDetResults
+from .lvis_metric import LVISMetric
+from .sharded_metric import ShardedMetric
+
+__all__ = ['DumpDetResults', 'LVISMetric', 'ShardedMetric']

@@ -1,0 +1,42 @@
+"""Raw predictions of a test run to a pickle (``tools/test.py --out results.pkl``)."""
+from typing import Optional
+
+from mmengine.logging import print_log
+
+from mmdet.registry import METRICS
+from mmdet.utils.io import atomic_write
+from ..result_shards import write_pickled_list
+from .sharded_metric import ShardedMetric
+
+
+@METRICS.register_module()
+class DumpDetResults(ShardedMetric):
+    """Writes every image's predictions (boxes, scores, labels, masks as COCO RLEs) to a
+    pickle: a list of per-image dicts in dataset order. Each rank streams its images to
+    a shard file; rank 0 merges the shards into the pickle one image at a time."""
+
+    def __init__(self, out_file_path: str, pred_field: str = 'pred_instances',
+                 shard_dir: Optional[str] = None, collect_device: str = 'cpu'):
+        super().__init__(shard_dir=shard_dir, collect_device=collect_device)
+        if not out_file_path.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {out_file_path}')
+        self.out_file_path = out_file_path
+        self.pred_field = pred_field
+
+    def process(self, data_batch, data_samples) -> None:
+        for sample in data_samples:
+            instances = sample[self.pred_field]
+            pred = {k: v.cpu().numpy() for k, v in instances.items()
+                    if k != 'masks' and hasattr(v, 'cpu')}
+            if 'masks' in instances:
+                pred['masks'] = instances['masks'].to_rle()
+            self.add_result(dict(img_id=sample['img_id'], img_path=sample.get('img_path'),
+                                 ori_shape=sample.get('ori_shape'), pred_instances=pred))
+
+    def compute_metrics(self, results) -> dict:
+        written = []
+        atomic_write(self.out_file_path,
+                     lambda f: written.append(write_pickled_list(f, results)))
+        print_log(f'results of {written[0]} images written to {self.out_file_path}',
+                  logger='current')
+        return {}
