@@ -43,3 +43,66 @@ def test_unsafe_or_missing_files_are_refused(tmp_path):
     torch.save({'state_dict': {}, 'obj': Custom()}, path)
     with pytest.raises(CheckpointError, match='pickle.pth'):
         load_checkpoint(make_model(), path)
+
+
+def test_mmengine_loader_reads_weights_only_with_the_allow_list(tmp_path):
+    """Registered with mmengine's CheckpointLoader, our reader serves every mmengine
+    load path: numpy values (as our checkpoints hold) load, other globals never do."""
+    import numpy as np
+    from mmengine.runner import CheckpointLoader
+    from mmengine.runner import load_checkpoint as mmengine_load_checkpoint
+
+    from mmdet.utils.checkpoint import register_checkpoint_loaders
+    register_checkpoint_loaders()
+    model = make_model()
+    path = tmp_path / 'ours.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'seed': np.int64(3), 'state': np.arange(4)}}, path)
+    ckpt = CheckpointLoader.load_checkpoint(str(path), 'cpu')
+    assert ckpt['meta']['seed'] == 3 and ckpt['meta']['state'].tolist() == [0, 1, 2, 3]
+    other = make_model()
+    mmengine_load_checkpoint(other, str(path))
+    assert torch.equal(other[0].weight, model[0].weight)
+    bad = tmp_path / 'pickle.pth'
+    torch.save({'state_dict': {}, 'obj': Custom()}, bad)
+    with pytest.raises(CheckpointError, match='pickle.pth'):
+        CheckpointLoader.load_checkpoint(str(bad), 'cpu')
+    with pytest.raises(Exception, match='weights only|Unsupported global'):
+        torch.load(bad, weights_only=True)  # nothing was allowed globally either
+
+
+def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, monkeypatch):
+    import functools
+    import http.server
+    import threading
+
+    from mmdet.utils.checkpoint import register_checkpoint_loaders
+    register_checkpoint_loaders()
+    served = tmp_path / 'served'
+    served.mkdir()
+    model = make_model()
+    torch.save({'state_dict': model.state_dict()}, served / 'det.pth')
+    torch.save({'obj': Custom()}, served / 'evil.pth')
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            requests.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(Handler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    try:
+        url = f'http://127.0.0.1:{server.server_address[1]}'
+        for _ in range(2):
+            loaded = make_model()
+            load_checkpoint(loaded, f'{url}/det.pth')
+            assert torch.equal(loaded[1].weight, model[1].weight)
+        assert requests == ['/det.pth']  # cached after the first download
+        assert (tmp_path / 'hub' / 'checkpoints' / 'det.pth').is_file()
+        with pytest.raises(CheckpointError, match='evil.pth'):
+            load_checkpoint(make_model(), f'{url}/evil.pth')
+    finally:
+        server.shutdown()

@@ -221,11 +221,11 @@ def wrapped(obj, name, before=None, after=None, sync=lambda: None):
         delattr(obj, name)
 
 
-def encode_masks(samples, mask_format):
+def encode_masks(samples, mask_encoding):
     """What the consumer of the predictions does: encode the masks (tools/test.py: RLE)."""
     for sample in samples:
         masks = sample.pred_instances.masks
-        masks.to_rle() if mask_format == 'rle' else masks.to_bitmap()
+        masks.to_rle() if mask_encoding == 'rle' else masks.to_bitmap()
 
 
 # The model's own steps, timed where they run inside ``test_step``: stage -> methods.
@@ -241,7 +241,7 @@ def ours_steps(model):
             '  mask pasting': [(roi_head.mask_head, 'predict_by_feat')]}
 
 
-def ours_stages(model, batch, clock, mask_format):
+def ours_stages(model, batch, clock, mask_encoding):
     """One ``test_step`` plus the mask encoding, with each stage's methods timed."""
     t = dict.fromkeys(STAGES, 0.0)
     stages_of = {}  # each method once, with every stage it counts for
@@ -258,7 +258,7 @@ def ours_stages(model, batch, clock, mask_format):
         for obj, name, stages in stages_of.values():
             stack.enter_context(wrapped(obj, name, after=count(stages), sync=clock.sync))
         samples = model.test_step(batch)
-    _, t_encode = clock(encode_masks, samples, mask_format)
+    _, t_encode = clock(encode_masks, samples, mask_encoding)
     t['mask head + paste'] += t_encode
     t['  mask pasting'] += t_encode
     return t, sum(len(s.pred_instances) for s in samples)
@@ -343,13 +343,13 @@ def worker(args) -> dict:
     def infer():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
             if args.impl == 'ours':
-                return ours_stages(model, ours_batch(images[:1]), clock, args.mask_format)
+                return ours_stages(model, ours_batch(images[:1]), clock, args.mask_encoding)
             return torchvision_stages(model, [images[0].float() / 255], clock)
 
     def end_to_end():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
             if args.impl == 'ours':
-                return encode_masks(model.test_step(ours_batch(images[:1])), args.mask_format)
+                return encode_masks(model.test_step(ours_batch(images[:1])), args.mask_encoding)
             return model([images[0].float() / 255])
 
     runs = {k: [] for k in STAGES}
@@ -427,7 +427,7 @@ def run_phase(impl, phase, size, weights, args) -> dict:
            '--warmup', str(args.warmup), '--num-classes', str(args.num_classes),
            '--score-thr', str(args.score_thr), '--max-per-img', str(args.max_per_img),
            '--seed', str(args.seed), '--device', args.device]
-    cmd += ['--mask-format', args.mask_format]
+    cmd += ['--mask-encoding', args.mask_encoding]
     cmd += [] if args.channels_last else ['--no-channels-last']
     cmd += ['--amp'] * args.amp + ['--toy'] * args.toy
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -476,7 +476,7 @@ def main(argv=None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true',
                         help='autocast (default on CUDA)', default=None)
-    parser.add_argument('--mask-format', choices=['rle', 'bitmap'], default='rle',
+    parser.add_argument('--mask-encoding', choices=['rle', 'bitmap'], default='rle',
                         help="our masks encoded as COCO RLEs, as tools/test.py encodes them "
                              "(default), or as full-size bool bitmaps")
     parser.add_argument('--no-channels-last', dest='channels_last', action='store_false',
@@ -505,7 +505,7 @@ def main(argv=None):
           f'{args.num_classes} classes + background, score_thr {args.score_thr}, '
           f'{args.max_per_img} detections per image, masks on')
     print(f'ours: BN folded, {"channels-last, " if args.channels_last else ""}masks as '
-          f'{"COCO RLEs (as tools/test.py)" if args.mask_format == "rle" else "bitmaps"}; '
+          f'{"COCO RLEs (as tools/test.py)" if args.mask_encoding == "rle" else "bitmaps"}; '
           'torchvision: float masks pasted by paste_masks_in_image')
     model = build_ours(args)
     count, num_rois = peak_classifier(model, make_images(sizes[0], 1, args.seed)[0],
