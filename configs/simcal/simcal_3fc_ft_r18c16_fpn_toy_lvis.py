@@ -4,7 +4,10 @@
 #          --load-from work_dirs/mask_rcnn_r18c16_fpn_toy_lvis/epoch_6.pth
 #   python tools/test.py configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py CKPT --mode all
 # The SimCal settings are the paper's (see simcal_3fc_ft_r50_fpn_lvis_v0.5.py) except the
-# schedule, scaled to the toy data: a few hundred iterations instead of 12k.
+# schedule, scaled to the toy data: 600 iterations instead of 12k. (On the toy data the
+# rare classes keep gaining with more iterations: dual - orig bbox APr was +4.9 after 300,
+# +9.4 after 600, +16.0 after 1000 iterations on one stage-1 model; 600 keeps make demo
+# under 10 minutes.)
 _base_ = '../toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
 data_root = 'data/toy_lvis/'
 train_ann_file = 'annotations/lvis_toy_train.json'
@@ -50,7 +53,7 @@ train_dataloader = dict(
             filter_cfg=dict(filter_empty_gt=True, min_size=0),
             pipeline=calib_pipeline)))
 
-max_iters = 300
+max_iters = 600
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters + 1)
 val_dataloader = None
@@ -60,7 +63,7 @@ optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      optimizer=dict(type='SGD', lr=0.01, momentum=0.0, weight_decay=0.0))
 param_scheduler = [  # the paper's steps (7k, 10k of 12k) at the same fractions
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[175, 250], gamma=0.1)
+         milestones=[350, 500], gamma=0.1)
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

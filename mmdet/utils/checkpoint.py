@@ -69,11 +69,21 @@ def read_url_checkpoint(url: str, map_location='cpu') -> dict:
     return read_checkpoint(path, map_location)
 
 
+def load_from_local_weights_only(filename: str, map_location=None) -> dict:
+    return read_checkpoint(filename, map_location)
+
+
+def load_from_http_weights_only(url: str, map_location=None) -> dict:
+    return read_url_checkpoint(url, map_location)
+
+
 def register_checkpoint_loaders() -> None:
     """Let mmengine's checkpoint loader read local files and http(s) URLs through
-    :func:`read_checkpoint` (weights only, explicit allow-list)."""
-    CheckpointLoader.register_scheme('', read_checkpoint, force=True)
-    CheckpointLoader.register_scheme(('http://', 'https://'), read_url_checkpoint, force=True)
+    :func:`read_checkpoint` (weights only, explicit allow-list). mmengine names a
+    loader by its function name after ``load_from_``."""
+    CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
+    CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http_weights_only,
+                                     force=True)
 
 
 def extract_state_dict(ckpt: dict, revise_keys: Iterable[Tuple[str, str]] = ((r'^module\.', ''),)

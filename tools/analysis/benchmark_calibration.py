@@ -5,8 +5,8 @@
 Batches are drawn as calibration draws them (num_classes_per_iter x images_per_class
 images, bi-level sampling) and loaded once, so data loading is timed in neither. Each
 batch is then (1) one calibration step (forward, backward, SGD step) and (2) inference
-of the same images in 'orig' mode (the plain detector, masks included), and in the
-config's own mode. Times are per batch; images/s = batch size / time.
+of the same images in 'orig' mode (the plain detector, masks included and encoded to
+RLE as tools/test.py encodes them), and in the config's own mode. Times are per batch; images/s = batch size / time.
 """
 import argparse
 import itertools
@@ -83,7 +83,8 @@ def main(argv=None):
         model.eval()
         model.roi_head.inference_mode = mode
         with torch.no_grad():
-            model.test_step(batch)
+            for sample in model.test_step(batch):  # masks encoded as a test run does
+                sample.pred_instances.masks.to_rle()
         sync()
 
     own_mode = cfg.model.roi_head.get('inference_mode', 'dual')
