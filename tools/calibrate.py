@@ -14,7 +14,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.apis import build_calibration_cfg, run_calibration  # noqa: E402
-from mmdet.apis.cli import add_training_arguments, parse_tool_args  # noqa: E402
+from mmdet.apis.cli import (add_training_arguments, end_distributed,  # noqa: E402
+                            parse_tool_args)
 
 
 def parse_args(argv=None) -> dict:
@@ -35,3 +36,4 @@ def main(argv=None) -> str:
 
 if __name__ == '__main__':
     main()
+    end_distributed()

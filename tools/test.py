@@ -6,7 +6,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.apis import build_test_cfg, run_test  # noqa: E402
-from mmdet.apis.cli import add_launch_arguments, parse_tool_args  # noqa: E402
+from mmdet.apis.cli import (add_launch_arguments, end_distributed,  # noqa: E402
+                            parse_tool_args)
 
 
 def parse_args(argv=None) -> dict:
@@ -42,3 +43,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    end_distributed()

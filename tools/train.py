@@ -6,7 +6,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.apis import build_train_cfg, run_training  # noqa: E402
-from mmdet.apis.cli import add_training_arguments, parse_tool_args  # noqa: E402
+from mmdet.apis.cli import (add_training_arguments, end_distributed,  # noqa: E402
+                            parse_tool_args)
 
 
 def parse_args(argv=None) -> dict:
@@ -22,3 +23,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    end_distributed()

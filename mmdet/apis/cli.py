@@ -32,3 +32,23 @@ def parse_tool_args(parser, argv=None) -> dict:
     args = vars(parser.parse_args(argv))
     os.environ.setdefault('LOCAL_RANK', str(args.pop('local_rank')))
     return args
+
+
+def end_distributed() -> None:
+    """End a distributed tool run: all ranks leave the process group together, then the
+    process exits at once with its output and logs flushed. (With torch 2.14's gloo on
+    the CPU, a rank's interpreter teardown sometimes aborts with "terminate called
+    without an active exception" after all its work is done, which turned finished runs
+    into failed jobs; nothing is left to do at that point.)"""
+    import logging
+    import sys
+
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -66,3 +66,26 @@ def test_unknown_metric_types_are_left_to_the_runner(tmp_path):
     with pytest.raises(KeyError, match='NoSuchMetric'):
         from mmdet.registry import METRICS
         METRICS.build(cfg.test_evaluator[0])
+
+
+def test_end_distributed_leaves_the_group_and_exits_cleanly(tmp_path):
+    """A distributed tool run ends with the group destroyed and exit code 0 (output
+    flushed); outside a process group it is a no-op."""
+    import subprocess
+    import sys
+
+    from mmdet.apis.cli import end_distributed
+    from tool_testing import tool_env
+    end_distributed()  # no process group here: returns
+    script = (
+        "import torch.distributed as dist\n"
+        f"dist.init_process_group('gloo', init_method='file://{tmp_path}/store', rank=0, "
+        "world_size=1)\n"
+        "print('work done', flush=False)\n"
+        "from mmdet.apis.cli import end_distributed\n"
+        "end_distributed()\n"
+        "print('not reached')\n")
+    proc = subprocess.run([sys.executable, '-c', script], env=tool_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.splitlines() == ['work done']
