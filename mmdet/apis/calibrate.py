@@ -1,19 +1,21 @@
 """SimCal stage 2: calibrate a trained detector's classifier (``tools/calibrate.py``)."""
-import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import find_latest_checkpoint
+from mmengine.runner import CheckpointLoader, find_latest_checkpoint
 
-from mmdet.utils.checkpoint import CheckpointError, extract_state_dict, read_checkpoint
+from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,
+                                    register_checkpoint_loaders)
 from .config import apply_run_options, load_config, place_metric_outputs, setup_cfg_for_device
+from .train import last_checkpoint, run_training
 
 DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
 
 
 def check_detector_checkpoint(cfg: Config, path: str) -> None:
     """The checkpoint must hold a two-stage detector for the config's number of classes."""
-    state = extract_state_dict(read_checkpoint(path))
+    register_checkpoint_loaders()
+    state = extract_state_dict(CheckpointLoader.load_checkpoint(path, 'cpu'))
     missing = [p for p in DETECTOR_PREFIXES if not any(k.startswith(p) for k in state)]
     if missing:
         raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
@@ -49,6 +51,10 @@ def build_calibration_cfg(config: str, load_from: Optional[str] = None,
                                     'the detector to calibrate with --load-from CKPT')
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
+    if (cfg.get('auto_scale_lr') or {}).get('enable'):
+        raise ValueError('auto_scale_lr does not apply to calibration: its batch is '
+                         'train_dataloader.batch_sampler.num_classes_per_iter classes over '
+                         'all processes, whatever their number; disable auto_scale_lr')
     if not cfg.resume:
         if cfg.load_from is None:
             raise ValueError('give the detector to calibrate (--load-from CKPT)')
@@ -63,9 +69,4 @@ def build_calibration_cfg(config: str, load_from: Optional[str] = None,
 
 def run_calibration(cfg: Config) -> str:
     """Calibrate; returns the path of the final checkpoint."""
-    from mmdet.engine import Runner
-    from mmdet.utils import register_all_modules
-    register_all_modules()
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    return osp.join(runner.work_dir, f'iter_{runner.iter}.pth')
+    return last_checkpoint(run_training(cfg))

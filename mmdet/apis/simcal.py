@@ -9,15 +9,16 @@ from typing import Dict, Optional, Sequence
 
 from terminaltables import AsciiTable
 
+from mmdet.calibration.scores import INFERENCE_MODES
 from mmdet.utils.io import atomic_write_text
 from .calibrate import build_calibration_cfg, run_calibration
-from .test import SIMCAL_MODES, build_test_cfg, run_test
+from .test import build_test_cfg, run_test
 
 TABLE_KEYS = ('AP', 'APr', 'APc', 'APf', 'AP1', 'AP2', 'AP3', 'AP4', 'bAP')
 MODES_FILE = 'simcal_modes.json'
 
 
-def metrics_by_mode(metrics: Dict[str, float], modes: Sequence[str] = SIMCAL_MODES
+def metrics_by_mode(metrics: Dict[str, float], modes: Sequence[str] = INFERENCE_MODES
                     ) -> Dict[str, Dict[str, float]]:
     """``{'orig/segm_AP': x, ...}`` -> ``{'orig': {'segm_AP': x, ...}, ...}``."""
     out = {m: {} for m in modes}

@@ -6,14 +6,14 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 
 from .config import evaluator_list, load_config, place_metric_outputs, setup_cfg_for_device
-
-SIMCAL_MODES = ('orig', 'cal', 'dual')
+from .train import train_runner
 
 
 def configure_test_mode(cfg: Config, mode: str) -> None:
     """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVISMetric per
     mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
-    from mmdet.calibration.scores import ALL_MODES, check_mode
+    from mmdet.calibration.roi_head import mode_field
+    from mmdet.calibration.scores import ALL_MODES, INFERENCE_MODES, check_mode
     check_mode(mode)
     roi_head = cfg.model.get('roi_head') or {}
     if roi_head.get('type') != 'SimCalRoIHead':
@@ -29,8 +29,8 @@ def configure_test_mode(cfg: Config, mode: str) -> None:
         if evaluator.get('type') != 'LVISMetric':
             split.append(evaluator)
             continue
-        for m in SIMCAL_MODES:
-            per_mode = dict(evaluator, pred_field=f'pred_instances_{m}', prefix=m)
+        for m in INFERENCE_MODES:
+            per_mode = dict(evaluator, pred_field=mode_field(m), prefix=m)
             if evaluator.get('outfile_prefix'):
                 per_mode['outfile_prefix'] = f'{evaluator["outfile_prefix"]}.{m}'
             split.append(per_mode)
@@ -57,7 +57,8 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
         evaluator.format_only = format_only
         if classwise:
             evaluator.classwise = True
-    if mode:
+    mode = mode or (cfg.model.get('roi_head') or {}).get('inference_mode')
+    if mode:  # the config's own 'all' also gets one evaluator per mode
         configure_test_mode(cfg, mode)
     if out:
         evaluator_list(cfg, 'test_evaluator').append(
@@ -76,12 +77,8 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
 def run_test(cfg: Config) -> Dict[str, float]:
     """Test; returns the metrics. A SimCal model in mode 'all' also prints its modes
     side by side and writes them to the work dir (see :func:`report_modes`)."""
-    from mmdet.engine import Runner
-    from mmdet.utils import register_all_modules
     from .simcal import report_modes
-    register_all_modules()
-    runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    metrics = train_runner(cfg).test()
     if (cfg.model.get('roi_head') or {}).get('inference_mode') == 'all' and is_main_process():
         print(report_modes(metrics, cfg.work_dir))
     return metrics

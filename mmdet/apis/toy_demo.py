@@ -8,7 +8,7 @@ from typing import Dict
 from mmengine.config import Config
 
 from .simcal import run_simcal
-from .train import build_train_cfg, run_training
+from .train import build_train_cfg, last_checkpoint, run_training
 
 STAGE1_KEYS = ('bbox_AP', 'bbox_APr', 'bbox_APc', 'bbox_APf', 'bbox_bAP',
                'segm_AP', 'segm_APr', 'segm_APc', 'segm_APf', 'segm_bAP')
@@ -39,8 +39,7 @@ def run_toy_demo(stage1_config: str, simcal_config: str, work_dir: str,
               if f'val/lvis/{k}' in scalars}
     print('\nstage 1 (Mask R-CNN on toy LVIS): '
           + '  '.join(f'{k} {v:.3f}' for k, v in stage1.items()))
-    checkpoint = work / f'epoch_{runner.max_epochs}.pth'
-    result = run_simcal(str(checkpoint), str(work / 'simcal'), simcal_config)
+    result = run_simcal(last_checkpoint(runner), str(work / 'simcal'), simcal_config)
     result.update(stage1=stage1, total_s=time.perf_counter() - start)
     print(f'checkpoints, logs and the plot in {work}; total time {result["total_s"]:.0f} s')
     return result

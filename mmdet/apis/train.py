@@ -20,11 +20,31 @@ def build_train_cfg(config: str, work_dir: Optional[str] = None,
     return cfg
 
 
-def run_training(cfg: Config):
-    """Train; returns the runner (its ``message_hub`` holds the last metrics)."""
+def train_runner(cfg: Config):
+    """The runner of ``cfg`` (every component registered first)."""
     from mmdet.engine import Runner
     from mmdet.utils import register_all_modules
     register_all_modules()
-    runner = Runner.from_cfg(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def run_training(cfg: Config):
+    """Train; returns the runner (its ``message_hub`` holds the last metrics)."""
+    runner = train_runner(cfg)
     runner.train()
     return runner
+
+
+def last_checkpoint(runner) -> str:
+    """The path of the run's last checkpoint (as the checkpoint hook recorded it), once
+    rank 0 has written it."""
+    from mmengine.dist import barrier
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import find_latest_checkpoint
+    barrier()  # checkpoints are saved by rank 0
+    hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
+    folder = getattr(hook, 'out_dir', None) or runner.work_dir
+    path = find_latest_checkpoint(folder)
+    if path is None:
+        raise FileNotFoundError(f'the run saved no checkpoint in {folder}')
+    return path

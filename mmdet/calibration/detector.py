@@ -18,16 +18,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmdet.models.dense_heads.rpn_head import PROPOSAL_KEYS
 from mmdet.models.detectors.two_stage import TwoStageDetector
 from mmdet.models.losses import accuracy
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.utils.checkpoint import CheckpointError
+from mmdet.utils.config_keys import check_keys
 from .roi_head import SimCalRoIHead
 from .roi_selection import select_calibration_rois
 
 CALIB_HEAD_PREFIX = 'roi_head.calib_head.'
 
-# SimCal's calibration settings (SIMCAL.md); model.calib_cfg overrides them key by key.
+# SimCal's calibration settings (configs/simcal/README.md); model.calib_cfg overrides
+# them key by key.
 DEFAULT_CALIB_CFG = dict(
     # the frozen RPN's proposals: 2000 per image after NMS 0.7
     proposal=dict(nms_pre=2000, max_per_img=2000, nms=dict(type='nms', iou_threshold=0.7),
@@ -61,11 +64,13 @@ class SimCalDetector(TwoStageDetector):
                 raise KeyError(f'unknown calib_cfg key {key!r}; known: '
                                f'{", ".join(DEFAULT_CALIB_CFG)}')
             self.calib_cfg[key] = _plain(value)
+        check_keys(self.calib_cfg['proposal'], PROPOSAL_KEYS, 'model.calib_cfg.proposal')
         self.calib_assigner = TASK_UTILS.build(self.calib_cfg['assigner'])
         self.calib_sampler = TASK_UTILS.build(self.calib_cfg['sampler'])
         for name, param in self.named_parameters():
             param.requires_grad_(name.startswith(CALIB_HEAD_PREFIX))
-        self._register_load_state_dict_pre_hook(self._check_class_count)
+        self.detector_loaded = False  # set when a state dict with detector weights loads
+        self.register_load_state_dict_pre_hook(self._check_loaded_weights)
 
     @property
     def num_classes(self) -> int:
@@ -82,8 +87,10 @@ class SimCalDetector(TwoStageDetector):
         self.roi_head.calib_head.train(mode)
         return self
 
-    def _check_class_count(self, state_dict: dict, prefix: str, *args) -> None:
-        """A checkpoint for another number of classes is an error, not a warning."""
+    def _check_loaded_weights(self, module, state_dict: dict, prefix: str, *args) -> None:
+        """Records that detector weights were loaded; a checkpoint for another number of
+        classes is an error, not a warning."""
+        self.detector_loaded |= f'{prefix}roi_head.bbox_head.fc_cls.weight' in state_dict
         for head in ('bbox_head', 'calib_head'):
             weight = state_dict.get(f'{prefix}roi_head.{head}.fc_cls.weight')
             if weight is not None and weight.shape[0] != self.num_classes + 1:

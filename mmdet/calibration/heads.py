@@ -1,6 +1,6 @@
 """Calibration heads: a new classifier on the frozen detector's RoI features.
 
-Variants (SIMCAL.md):
+Variants (configs/simcal/README.md):
 
 - ``2fc_rand``: fc (flattened RoI features -> hidden), fc_cls (hidden -> C + 1); random.
 - ``3fc_rand``: fc, fc, fc_cls; random.
@@ -109,7 +109,9 @@ class CalibrationHead(BaseModule):
         self.check_calibrated()
         counts = self.train_instance_counts
         if bool((counts < 0).any()):
-            raise RuntimeError('the calibrated head holds no training instance counts '
-                               "(roi_head.calib_head.train_instance_counts): 'dual' mode "
-                               'cannot apply T')
+            raise RuntimeError(
+                'the calibrated head holds no training instance counts (roi_head.calib_head.'
+                "train_instance_counts; checkpoints calibrated before 2026-12-02 lack them): "
+                "'dual' mode cannot apply T. Add them with tools/misc/add_train_counts.py "
+                'CKPT TRAIN_ANN_FILE OUT')
         return calibrated_columns(counts, threshold)

@@ -22,9 +22,10 @@ class SimCalHook(Hook):
         if not isinstance(model, SimCalDetector):
             raise TypeError(f'calibration needs a SimCalDetector model, got '
                             f'{type(model).__name__}: use a configs/simcal/ config')
-        if not (runner.cfg.get('load_from') or runner.cfg.get('resume')):
-            raise RuntimeError('calibration needs a trained detector: give its checkpoint '
-                               '(tools/calibrate.py CONFIG --load-from CKPT)')
+        if not model.detector_loaded:
+            raise RuntimeError('calibration needs a trained detector, and no detector '
+                               'weights were loaded: give its checkpoint (tools/calibrate.py '
+                               'CONFIG --load-from CKPT)')
         metainfo = runner.train_dataloader.dataset.metainfo
         classes = metainfo.get('classes', ())
         if len(classes) != model.num_classes:

@@ -17,6 +17,11 @@ from mmdet.registry import MODELS
 from .scores import ALL_MODES, INFERENCE_MODES, check_mode, mode_scores
 
 
+def mode_field(mode: str) -> str:
+    """The data sample field of a mode's predictions in mode 'all'."""
+    return f'{PRED_FIELD}_{mode}'
+
+
 @MODELS.register_module()
 class SimCalRoIHead(StandardRoIHead):
     """:class:`StandardRoIHead` with a calibration head (``calib_head``).
@@ -68,7 +73,7 @@ class SimCalRoIHead(StandardRoIHead):
             mode = self.inference_mode
             return {PRED_FIELD: self.mode_scores(bbox_out, (mode,))[mode]}
         scores = self.mode_scores(bbox_out, INFERENCE_MODES)
-        fields = {f'{PRED_FIELD}_{mode}': value for mode, value in scores.items()}
+        fields = {mode_field(mode): value for mode, value in scores.items()}
         return {PRED_FIELD: scores['dual'], **fields}
 
     def mode_scores(self, bbox_out: Dict[str, Tensor], modes) -> Dict[str, Tensor]:

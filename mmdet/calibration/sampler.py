@@ -13,6 +13,7 @@ processes), ``images_per_class`` images each; every process draws
 ``num_classes_per_iter / world_size`` of the classes. Each process draws its own stream
 from ``SeedSequence(seed, spawn_key=(rank,))``: reproducible and independent.
 """
+import itertools
 from typing import Iterator, List, Optional
 
 import numpy as np
@@ -106,15 +107,20 @@ class BiLevelClassBatchSampler(Sampler):
             return self.classes[rng.integers(0, len(self.classes), size=num)]
         return rng.choice(self.classes, size=num, p=self.class_probs)
 
-    def __iter__(self) -> Iterator[List[int]]:
+    def pair_stream(self) -> Iterator[int]:
+        """This process's pair indices: a drawn class's ``images_per_class`` images
+        follow each other."""
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(self.rank,)))
-        per_batch = self.classes_per_rank
         while True:
-            labels = self.draw_classes(rng, _CHUNK * per_batch)
+            labels = self.draw_classes(rng, _CHUNK)
             picks = rng.integers(0, self.sizes[labels][:, None],
-                                 size=(len(labels), self.images_per_class))
-            indices = (self.offsets[labels][:, None] + picks).reshape(_CHUNK, -1)
-            yield from indices.tolist()
+                                 size=(_CHUNK, self.images_per_class))
+            yield from (self.offsets[labels][:, None] + picks).reshape(-1).tolist()
+
+    def __iter__(self) -> Iterator[List[int]]:
+        stream = self.pair_stream()
+        while True:
+            yield list(itertools.islice(stream, self.batch_size))
 
     def __len__(self) -> int:
         """Infinite; like mmengine's InfiniteSampler, report the dataset's size (in

@@ -1,6 +1,7 @@
 """Masks: RoI mask targets for training, and :class:`RoIMasks`, the one type predicted
 instance masks have (RoI probability maps pasted into the image on demand)."""
 import math
+import numbers
 from typing import Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
@@ -107,10 +108,16 @@ class RoIMasks:
                 f'roi_size={tuple(self.probs.shape[1:])}, threshold={self.threshold})')
 
     def __getitem__(self, index) -> 'RoIMasks':
-        if isinstance(index, int):
-            index = slice(index, index + 1 if index != -1 else None)
-        elif isinstance(index, (list, np.ndarray)):
-            index = torch.as_tensor(np.asarray(index))
+        """Masks ``index`` selects (an int keeps the first dimension)."""
+        if isinstance(index, Tensor) and index.dim() == 0:
+            index = index.item()
+        if isinstance(index, numbers.Integral) and not isinstance(index, bool):
+            if not -len(self) <= index < len(self):
+                raise IndexError(f'mask index {index} out of range for {len(self)} masks')
+            index = slice(int(index) % len(self), int(index) % len(self) + 1)
+        elif isinstance(index, (list, tuple, np.ndarray)):
+            array = np.asarray(index)
+            index = torch.as_tensor(array if array.size else array.astype(np.int64))
         if isinstance(index, Tensor):
             index = index.to(self.probs.device)
         return RoIMasks(self.probs[index], self.boxes[index], self.image_size, self.threshold)

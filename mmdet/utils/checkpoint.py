@@ -6,6 +6,7 @@ missing, unexpected and mis-shaped keys by name.
 read local files and http(s) URLs with ``torch.load(weights_only=True)`` and an explicit
 allow-list of the numpy types training checkpoints hold; nothing else is unpickled.
 """
+import hashlib
 import os
 import re
 from collections import OrderedDict
@@ -14,7 +15,6 @@ from typing import Dict, Iterable, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 import torch
-from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 from torch import nn
@@ -38,7 +38,7 @@ class CheckpointError(RuntimeError):
 
 def read_checkpoint(filename: Union[str, Path], map_location='cpu') -> dict:
     """``torch.load`` with ``weights_only=True``; errors name the file."""
-    path = Path(filename)
+    path = Path(filename).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint file not found: {path}')
     try:
@@ -53,19 +53,16 @@ def read_checkpoint(filename: Union[str, Path], map_location='cpu') -> dict:
 
 
 def read_url_checkpoint(url: str, map_location='cpu') -> dict:
-    """A checkpoint from an http(s) URL, downloaded once into torch hub's cache (by rank 0
-    first), then read as :func:`read_checkpoint` reads files."""
+    """A checkpoint from an http(s) URL, downloaded once into torch hub's cache (named by
+    the URL's hash and file name), then read as :func:`read_checkpoint` reads files.
+    Each process that finds no cached copy downloads one (to a temporary file, moved into
+    place when complete): no process waits for another."""
     cache = Path(torch.hub.get_dir()) / 'checkpoints'
-    path = cache / os.path.basename(urlparse(url).path)
-    rank, world_size = get_dist_info()
-    if rank == 0 and not path.is_file():
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    path = cache / f'{digest}-{os.path.basename(urlparse(url).path)}'
+    if not path.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         torch.hub.download_url_to_file(url, str(path), progress=False)
-    if world_size > 1:
-        barrier()
-        if rank != 0 and not path.is_file():  # nodes without a shared cache
-            cache.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(url, str(path), progress=False)
     return read_checkpoint(path, map_location)
 
 

@@ -22,7 +22,8 @@ def test_metric_files_go_under_the_work_dir(tmp_path):
     assert [(e['type'], e['shard_dir']) for e in cfg.test_evaluator] == [
         ('LVISMetric', str(work / 'result_shards')),
         ('DumpDetResults', str(work / 'result_shards'))]
-    assert cfg.test_evaluator[0]['classwise'] and cfg.test_evaluator[0]['classwise_dir'] == str(work)
+    lvis = cfg.test_evaluator[0]
+    assert lvis['classwise'] and lvis['classwise_dir'] == str(work)
     cfg = build_test_cfg(TOY_CONFIG, 'model.pth', work_dir=str(work),
                          cfg_options={'test_evaluator.shard_dir': '/shared/shards'})
     assert cfg.test_evaluator[0]['shard_dir'] == '/shared/shards'  # the config's wins
@@ -40,6 +41,13 @@ def test_test_options(tmp_path):
     assert [h['type'] for h in cfg.custom_hooks][-2:] == ['PrepareInferenceHook',
                                                          'DrawPredictionsHook']
     assert cfg.load_from == 'model.pth' and cfg.model.roi_head.inference_mode == 'all'
+
+
+def test_a_configs_own_mode_all_gets_one_evaluator_per_mode(tmp_path):
+    cfg = build_test_cfg(TOY_SIMCAL, 'model.pth', work_dir=str(tmp_path),
+                         cfg_options={'model.roi_head.inference_mode': 'all'})
+    assert [e['pred_field'] for e in cfg.test_evaluator] == [
+        'pred_instances_orig', 'pred_instances_cal', 'pred_instances_dual']
 
 
 def _default(func, name):

@@ -101,6 +101,9 @@ def test_calibrate_on_two_processes(setup):
     assert bool(state['state_dict']['roi_head.calib_head.calibrated'])
     log = next(work.glob('*/*.log')).read_text()
     assert 'Iter(train) [2/2]' in log and 'acc_fg' in log
+    # the 4 classes of an iteration split over the 2 processes
+    assert '4 classes per iteration over 2 process(es), 1 image(s) each: 2 images per ' \
+           'process' in log
 
 
 def test_bad_inputs(setup, tmp_path):

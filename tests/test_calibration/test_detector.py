@@ -185,17 +185,22 @@ def test_calibration_hook_starts_the_head_and_checks_the_run():
 
     from mmdet.calibration import SimCalHook
 
-    def runner(num_classes=NUM_CLASSES, load_from='stage1.pth'):
+    def runner(num_classes=NUM_CLASSES):
         metainfo = dict(classes=tuple(range(num_classes)), instance_counts=COUNTS)
         loader = SimpleNamespace(dataset=SimpleNamespace(metainfo=metainfo))
-        return SimpleNamespace(model=model, cfg=dict(load_from=load_from, resume=False),
-                               train_dataloader=loader)
+        return SimpleNamespace(model=model, train_dataloader=loader)
 
     model, hook = build_simcal(), SimCalHook()
+    # nothing loaded (e.g. --resume on an empty work dir): no calibration of random weights
+    with pytest.raises(RuntimeError, match='no detector weights were loaded'):
+        hook.before_train(runner())
+    backbone_only = {k: v for k, v in model.state_dict().items() if k.startswith('backbone.')}
+    model.load_state_dict(backbone_only, strict=False)
+    with pytest.raises(RuntimeError, match='--load-from'):
+        hook.before_train(runner())
+    model.load_state_dict(build_simcal(seed=1).state_dict())
     with pytest.raises(ValueError, match='training set has 5 classes, the detector 8'):
         hook.before_train(runner(num_classes=5))
-    with pytest.raises(RuntimeError, match='--load-from'):
-        hook.before_train(runner(load_from=None))
     assert not model.calib_head.calibrated
     hook.before_train(runner())
     head = model.calib_head

@@ -81,6 +81,7 @@ def test_seeded_and_independent_per_rank(pairs, monkeypatch):
         sampler = batches(pairs, seed=3, num_classes_per_iter=16)
         assert sampler.batch_size == 8  # the 16 classes split over the 2 processes
         streams[rank] = draw(sampler, 200)
+    assert streams[0] == first  # rank 0 of 2 draws what a single process draws
     assert streams[0] != streams[1]
     monkeypatch.setattr(sampler_module, 'get_dist_info', lambda: (0, 3))
     with pytest.raises(ValueError, match='does not split evenly over 3'):

@@ -97,6 +97,19 @@ def test_indexing_selects_the_same_masks(index):
     assert torch.equal(picked.to_bitmap(), bitmaps[index])
 
 
+def test_indexing_edge_cases():
+    masks = random_masks()
+    bitmaps = masks.to_bitmap()
+    for index, expected in ((np.int64(2), [2]), (torch.tensor(4), [4]), (-7, [0]),
+                            ([], []), (np.zeros(0, bool), [])):
+        picked = masks[index]
+        assert len(picked) == len(expected)
+        assert torch.equal(picked.to_bitmap(), bitmaps[expected])
+    for bad in (7, -8, np.int64(9)):
+        with pytest.raises(IndexError, match='out of range for 7 masks'):
+            masks[bad]
+
+
 def test_indexing_through_instance_data_keeps_fields_together():
     masks = random_masks()
     inst = InstanceData(bboxes=masks.boxes.clone(), scores=torch.arange(7.), masks=masks)

@@ -101,7 +101,8 @@ def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, mo
             load_checkpoint(loaded, f'{url}/det.pth')
             assert torch.equal(loaded[1].weight, model[1].weight)
         assert requests == ['/det.pth']  # cached after the first download
-        assert (tmp_path / 'hub' / 'checkpoints' / 'det.pth').is_file()
+        assert [p.name.split('-', 1)[1] for p in (tmp_path / 'hub' / 'checkpoints').iterdir()
+                ] == ['det.pth']
         with pytest.raises(CheckpointError, match='evil.pth'):
             load_checkpoint(make_model(), f'{url}/evil.pth')
     finally:

@@ -28,6 +28,7 @@ def test_check_keys_names_the_section_and_the_closest_key():
     ('train_cfg.rpn', 'debug', True, 'debug=True is not supported'),
     ('train_cfg', 'rcn', {}, "did you mean 'rcnn'"),
     ('train_cfg.rcnn', 'mask_size', 14, 'mask_size=14, but the mask head predicts 28x28'),
+    ('test_cfg.rcnn', 'nms', dict(type='soft_nms', iou_threshold=0.5), "'soft_nms' is not"),
 ])
 def test_models_reject_keys_they_would_ignore(section, key, value, match):
     cfg = Config.fromfile(str(TINY)).model
@@ -37,6 +38,20 @@ def test_models_reject_keys_they_would_ignore(section, key, value, match):
     target[key] = value
     with pytest.raises((KeyError, ValueError), match=match):
         MODELS.build(cfg)
+
+
+def test_the_rcnn_pos_weight_reaches_the_box_loss():
+    cfg = Config.fromfile(str(TINY)).model
+    cfg.train_cfg.rcnn.pos_weight = 3.0
+    model = MODELS.build(cfg)
+    model.init_weights()
+    seen = []
+    get_targets = model.roi_head.bbox_head.get_targets
+    model.roi_head.bbox_head.get_targets = lambda res, pos_weight=-1: (
+        seen.append(pos_weight) or get_targets(res, pos_weight))
+    model.train()
+    model(**model.data_preprocessor(make_batch(), True), mode='loss')
+    assert seen == [3.0]
 
 
 def test_mmdetection_train_keys_are_honoured():

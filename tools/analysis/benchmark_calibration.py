@@ -6,7 +6,8 @@ Batches are drawn as calibration draws them (num_classes_per_iter x images_per_c
 images, bi-level sampling) and loaded once, so data loading is timed in neither. Each
 batch is then (1) one calibration step (forward, backward, SGD step) and (2) inference
 of the same images in 'orig' mode (the plain detector, masks included and encoded to
-RLE as tools/test.py encodes them), and in the config's own mode. Times are per batch; images/s = batch size / time.
+RLE as tools/test.py encodes them), and in the config's own mode. Times are per batch;
+images/s = batch size / time.
 """
 import argparse
 import itertools

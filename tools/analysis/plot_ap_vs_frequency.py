@@ -23,7 +23,8 @@ def main(argv=None):
     parser.add_argument('--out', default='ap_vs_frequency.png')
     args = parser.parse_args(argv)
     tables = {series_name(path): path for path in args.tables}
-    print(f'plot written to {plot_ap_vs_frequency(tables, args.out, args.iou_type, args.threshold)}')
+    out = plot_ap_vs_frequency(tables, args.out, args.iou_type, args.threshold)
+    print(f'plot written to {out}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """LVIS metric for the runner: per-rank result shards on disk, merged on rank 0 into
 numpy columns and scored by lvis_api."""
 import csv
+import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, Iterable, Optional, Sequence, Union
@@ -18,6 +19,21 @@ from .lvis_detections import (DetectionColumns, JsonListWriter, json_detections,
 from .sharded_metric import ShardedMetric
 
 CLASSWISE_COLUMNS = ('category_id', 'name', 'frequency', 'train_instances', 'bin', 'AP')
+
+
+_TRAIN_COUNTS: Dict[tuple, Dict[int, int]] = {}
+
+
+def train_counts_of(ann_file: str) -> Dict[int, int]:
+    """:func:`lvis_api.load_train_counts` of a file, read once per process while the file
+    is unchanged: the evaluators of one test (e.g. one per SimCal mode) and the
+    validations of a training run share it. Nothing is written to disk."""
+    stat = os.stat(ann_file)
+    key = (osp.abspath(ann_file), stat.st_size, stat.st_mtime_ns)
+    if key not in _TRAIN_COUNTS:
+        _TRAIN_COUNTS.clear()  # one training file at a time
+        _TRAIN_COUNTS[key] = load_train_counts(ann_file)
+    return _TRAIN_COUNTS[key]
 
 
 def _as_numpy(value) -> np.ndarray:
@@ -53,7 +69,8 @@ class LVISMetric(ShardedMetric):
     def __init__(self, ann_file: str, metric: Union[str, Sequence[str]] = ('bbox', 'segm'),
                  train_ann_file: Optional[str] = None,
                  bin_edges: Sequence[float] = DEFAULT_BIN_EDGES, classwise: bool = False,
-                 classwise_dir: Optional[str] = None, format_only: bool = False, outfile_prefix: Optional[str] = None,
+                 classwise_dir: Optional[str] = None, format_only: bool = False,
+                 outfile_prefix: Optional[str] = None,
                  pred_field: str = 'pred_instances', shard_dir: Optional[str] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(shard_dir=shard_dir, collect_device=collect_device, prefix=prefix)
@@ -75,7 +92,6 @@ class LVISMetric(ShardedMetric):
         self.outfile_prefix = outfile_prefix
         self.pred_field = pred_field
         self._gt: Optional[LVIS] = None
-        self._train_counts: Optional[Dict[int, int]] = None
 
     # ----------------------------------------------------------------- per batch
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -92,6 +108,9 @@ class LVISMetric(ShardedMetric):
                 if masks is None:
                     raise KeyError('segm evaluation needs predicted masks '
                                    f'({self.pred_field}.masks)')
+                if not hasattr(masks, 'to_rle'):
+                    raise TypeError(f'{self.pred_field}.masks is a {type(masks).__name__}; '
+                                    'predicted masks are mmdet.structures.RoIMasks')
                 result['masks'] = masks.to_rle()
             self.add_result(result)
 
@@ -127,7 +146,8 @@ class LVISMetric(ShardedMetric):
         columns = self.gather_detections(results)
         if self.format_only:
             return OrderedDict()
-        train_counts = self._load_train_counts()
+        train_counts = (train_counts_of(self.train_ann_file)
+                        if self.train_ann_file is not None else None)
         logger = MMLogger.get_current_instance()
         metrics = OrderedDict()
         for metric in self.metrics:
@@ -165,13 +185,6 @@ class LVISMetric(ShardedMetric):
             writer.writerows(rows)
         atomic_write(path, write, mode='w')
         MMLogger.get_current_instance().info(f'{metric} AP per category written to {path}')
-
-    def _load_train_counts(self) -> Optional[Dict[int, int]]:
-        """The training instance counts (by :func:`lvis_api.load_train_counts`), read
-        once per metric."""
-        if self._train_counts is None and self.train_ann_file is not None:
-            self._train_counts = load_train_counts(self.train_ann_file)
-        return self._train_counts
 
     def _load_gt(self) -> LVIS:
         if self._gt is None:

@@ -58,6 +58,8 @@ class RPNHead(BaseModule):
         check_keys(train_cfg, RPN_TRAIN_KEYS, 'model.train_cfg.rpn')
         check_debug_off(train_cfg, 'model.train_cfg.rpn')
         check_keys(test_cfg, PROPOSAL_KEYS, 'model.test_cfg.rpn')
+        if test_cfg is not None:
+            nms_iou_threshold(test_cfg['nms'])  # an unsupported NMS type fails here
         if train_cfg is not None:
             self.assigner = TASK_UTILS.build(train_cfg['assigner'])
             self.sampler = TASK_UTILS.build(train_cfg['sampler'])

@@ -76,6 +76,8 @@ def multiclass_nms(bboxes: Tensor, scores: Tensor, score_thr: float, iou_thresho
 def nms_iou_threshold(nms_cfg) -> float:
     """The IoU threshold of an mmdetection-style ``nms=dict(type='nms', iou_threshold=..)``."""
     if isinstance(nms_cfg, dict):
+        if nms_cfg.get('type', 'nms') != 'nms':
+            raise ValueError(f"nms type {nms_cfg['type']!r} is not supported (only 'nms')")
         return float(nms_cfg.get('iou_threshold', nms_cfg.get('iou_thr')))
     return float(nms_cfg)
 

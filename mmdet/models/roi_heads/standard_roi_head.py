@@ -10,6 +10,7 @@ from torch import Tensor
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils.config_keys import check_debug_off, check_keys
+from ..layers import nms_iou_threshold
 
 PRED_FIELD = 'pred_instances'  # the data sample field of a detector's predictions
 RCNN_TRAIN_KEYS = ('assigner', 'sampler', 'mask_size', 'pos_weight', 'debug')
@@ -31,6 +32,8 @@ class StandardRoIHead(BaseModule):
         check_keys(train_cfg, RCNN_TRAIN_KEYS, 'model.train_cfg.rcnn')
         check_debug_off(train_cfg, 'model.train_cfg.rcnn')
         check_keys(test_cfg, RCNN_TEST_KEYS, 'model.test_cfg.rcnn')
+        if test_cfg is not None:
+            nms_iou_threshold(test_cfg['nms'])  # an unsupported NMS type fails here
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
         self.bbox_roi_extractor = MODELS.build(bbox_roi_extractor)
