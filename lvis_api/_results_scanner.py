@@ -522,15 +522,29 @@ class ScannedResults:
         return self.buf[self.obj_start[i]:self.obj_end[i]].tobytes().decode('utf-8', 'replace')
 
 
-def scan_results_file(path: 'os.PathLike[str] | str') -> Optional[ScannedResults]:
-    """Columns of a result file, or ``None`` when the plain case does not apply."""
+def scan_results_file(path: 'os.PathLike[str] | str',
+                      text_out: Optional[list] = None) -> Optional[ScannedResults]:
+    """Columns of a result file, or ``None`` when the plain case does not apply; then,
+    given a list ``text_out``, the file's bytes are appended to it (a ``bytearray``), so
+    that the caller's ``json`` route does not read the file again."""
     if locale.localeconv()['decimal_point'] != '.':  # strtod follows LC_NUMERIC
         return None
     size = os.path.getsize(path)
-    padded = np.zeros(size + 1, np.uint8)  # a NUL after the text stops strtod
+    text = bytearray(size + 1)  # a NUL after the text stops strtod
     with open(path, 'rb') as f:
-        if f.readinto(memoryview(padded)[:size]) != size:
+        if f.readinto(memoryview(text)[:size]) != size:
             return None
+    scanned = _scan_text(np.frombuffer(text, np.uint8), size)
+    if scanned is None and text_out is not None:
+        try:
+            del text[size:]  # in place: no numpy view of it is left
+        except BufferError:
+            text = bytes(memoryview(text)[:size])
+        text_out.append(text)
+    return scanned
+
+
+def _scan_text(padded: np.ndarray, size: int) -> Optional[ScannedResults]:
     buf = padded[:size]
     # An object has the three required keys: >= 40 bytes. Unwritten pages cost no RSS.
     cap = len(buf) // 40 + 1

@@ -130,6 +130,20 @@ class LVIS:
     def ann_to_mask(self, ann: dict) -> np.ndarray:
         return mask_utils.decode(self.ann_to_rle(ann))
 
+    def check_evaluable(self) -> None:
+        """Raise an :class:`LVISFormatError` naming the file unless every image has the
+        lists the federated evaluation reads (``neg_category_ids``,
+        ``not_exhaustive_category_ids``): a COCO-style file without them cannot be
+        evaluated as LVIS."""
+        for field in ('neg_category_ids', 'not_exhaustive_category_ids'):
+            lacking = [img_id for img_id, img in self.imgs.items()
+                       if not isinstance(img.get(field), list)]
+            if lacking:
+                raise LVISFormatError(
+                    f'{self.source}: {len(lacking)} of {len(self.imgs)} images have no list '
+                    f'{field!r} (e.g. image {lacking[0]}): LVIS evaluation needs the LVIS '
+                    'fields; is this a COCO-format file?')
+
     # -------------------------------------------------------------- statistics
     def instance_counts(self) -> Dict[int, int]:
         """Instances per category id (see :func:`instance_counts`)."""

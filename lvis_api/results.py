@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import numpy as np
 import pycocotools.mask as mask_utils
 
-from ._json import load_json
+from ._json import check_json_list_start, load_json
 from ._results_scanner import (SEG_NONE, SEG_RAW, SEG_RLE, SegmentationColumn,
                                scan_results_file)
 from .errors import LVISFormatError, describe
@@ -84,6 +84,30 @@ class LVISResults:
         else:
             self.areas = self._mask_areas()
         self._img_index: Optional[Dict[int, np.ndarray]] = None
+        if self.segmentations is not None:
+            self._check_segmentations()
+
+    def _check_segmentations(self) -> None:
+        """Every segmentation decodes to a mask of its size (garbage or truncated RLE
+        counts would otherwise give IoUs that mean nothing)."""
+        from .eval.mask_iou import first_bad_segmentation
+        try:
+            row, problem = first_bad_segmentation(self)
+        except Exception as err:  # a segmentation pycocotools cannot convert
+            row, problem = self._unreadable_segmentation(), f'cannot be read ({err})'
+        if row >= 0:
+            raise LVISFormatError(
+                f'{self.source}: results[{int(self.input_index[row])}] has a malformed '
+                f'segmentation {describe(self.segmentations[row])}: {problem}')
+
+    def _unreadable_segmentation(self) -> int:
+        for i in range(len(self)):
+            try:
+                if self.segmentations[i] is not None:
+                    self.segm_rle(i)
+            except Exception:
+                return i
+        return 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -244,9 +268,10 @@ def _take(segmentations: Optional[Sequence], index: np.ndarray) -> Optional[Sequ
     return [segmentations[i] for i in index.tolist()]
 
 
-def _scanned_columns(path: str) -> Optional[_Columns]:
-    """Columns from the numba scanner, or None (then ``json`` reads the file)."""
-    scanned = scan_results_file(path)
+def _scanned_columns(path: str, text_out: Optional[list] = None) -> Optional[_Columns]:
+    """Columns from the numba scanner, or None (then ``json`` parses the file, whose
+    bytes the scanner appended to ``text_out`` if it read them)."""
+    scanned = scan_results_file(path, text_out)
     if scanned is None:
         return None
     n = len(scanned.scores)
@@ -450,10 +475,12 @@ def _compressed_rle(segm: Any) -> Optional[Tuple[bytes, int, int]]:
 
 def _read_columns(results: ResultsSource, source: str) -> _Columns:
     if isinstance(results, (str, os.PathLike)):
-        columns = _scanned_columns(results)
+        check_json_list_start(results, 'results')
+        text: list = []
+        columns = _scanned_columns(results, text)
         if columns is not None:
             return columns
-        results = load_json(results)
+        results = load_json(results, text.pop() if text else None)
     if not isinstance(results, list):
         raise LVISFormatError(
             f'{source}: results are a JSON list of detections, got {type(results).__name__}')

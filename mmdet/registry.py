@@ -10,17 +10,21 @@ from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
 from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry, build_from_cfg, build_model_from_cfg
 
 
@@ -64,6 +68,12 @@ MODELS = _registry('model', MMENGINE_MODELS, ['mmdet.models', 'mmdet.calibration
                    _build_model_with_hint)
 MODEL_WRAPPERS = _registry('model_wrapper', MMENGINE_MODEL_WRAPPERS, 'mmdet.models')
 OPTIM_WRAPPERS = _registry('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'mmdet.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _registry('optimizer wrapper constructor',
+                                       MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, 'mmdet.engine')
+OPTIMIZERS = _registry('optimizer', MMENGINE_OPTIMIZERS, 'mmdet.engine')
+LOG_PROCESSORS = _registry('log_processor', MMENGINE_LOG_PROCESSORS, 'mmdet.engine')
+WEIGHT_INITIALIZERS = _registry('weight initializer', MMENGINE_WEIGHT_INITIALIZERS,
+                                'mmdet.models')
 PARAM_SCHEDULERS = _registry('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
                              'mmdet.engine')
 METRICS = _registry('metric', MMENGINE_METRICS, 'mmdet.evaluation')

@@ -17,4 +17,8 @@ env_cfg = dict(
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
+# Checkpoints must fit the model; list the weights a deliberate partial load may lack
+# (missing) or hold in another shape (reinit), as fnmatch patterns, e.g. fine-tuning a
+# COCO detector on LVIS: reinit=['roi_head.bbox_head.fc_*', 'roi_head.mask_head.conv_logits.*']
+partial_load = dict(missing=[], reinit=[])
 resume = False

@@ -29,6 +29,9 @@ model = dict(
         drawn_class_only=True,
         neg_pos_ratio=1.0))
 
+# The stage-1 detector has no calibration head: calibration starts it (tools/calibrate.py)
+partial_load = dict(missing=['roi_head.calib_head.*'])
+
 calib_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=False),

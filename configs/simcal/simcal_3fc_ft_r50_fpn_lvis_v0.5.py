@@ -42,6 +42,9 @@ model = dict(
 # Bi-level sampling: 16 classes per iteration (over all processes, whatever their
 # number) drawn uniformly among the classes with training instances, 1 image each. The
 # batch sampler sizes the batches: batch_size stays None.
+# The stage-1 detector has no calibration head: calibration starts it (tools/calibrate.py)
+partial_load = dict(missing=['roi_head.calib_head.*'])
+
 calib_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=False),  # no masks needed

@@ -124,6 +124,53 @@ def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end
     return out
 
 
+@njit(cache=True, nogil=True)
+def _first_bad_rle(buf, starts, ends, heights, widths):
+    """(index, problem) of the first string that is not a complete compressed RLE of its
+    size: 1 cut short, 2 a character outside '0'..'o' or a run too long, 3 runs that do
+    not cover height * width pixels; (-1, 0) when all are."""
+    for s in range(len(starts)):
+        p, end = starts[s], ends[s]
+        m, total, prev2, prev1 = 0, 0, np.int64(0), np.int64(0)
+        while p < end:
+            x, k, more = np.int64(0), 0, True
+            while more:
+                if p >= end:
+                    return s, 1
+                c = np.int64(buf[p]) - 48
+                if c < 0 or c > 63 or k > 6:
+                    return s, 2
+                x |= (c & 0x1f) << (5 * k)
+                more = (c & 0x20) != 0
+                p += 1
+                k += 1
+                if not more and (c & 0x10) != 0:
+                    x |= np.int64(-1) << (5 * k)
+            if m > 2:
+                x += prev2
+            x &= 0xFFFFFFFF
+            total += x
+            prev2, prev1 = prev1, x
+            m += 1
+        if total != heights[s] * widths[s]:
+            return s, 3
+    return -1, 0
+
+
+RLE_PROBLEMS = {1: 'its RLE counts are cut short',
+                2: 'its RLE counts hold an invalid character or run',
+                3: 'its RLE runs do not cover its size'}
+
+
+def first_bad_segmentation(dt: LVISResults) -> Tuple[int, str]:
+    """(row, problem) of the first detection whose segmentation is not a valid
+    compressed RLE of its size, or (-1, '')."""
+    rows = np.arange(len(dt))
+    buf, starts, ends, heights, widths = _dt_strings(dt, rows)
+    row, problem = _first_bad_rle(buf, starts, ends, heights, widths)
+    return (int(row), RLE_PROBLEMS[int(problem)]) if row >= 0 else (-1, '')
+
+
 def _counts_bytes(rle: dict) -> bytes:
     counts = rle['counts']
     return counts.encode() if isinstance(counts, str) else counts

@@ -2,21 +2,29 @@
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import CheckpointLoader, find_latest_checkpoint
+from mmengine.runner import CheckpointLoader
 
-from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict,
+from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict, latest_checkpoint,
                                     register_checkpoint_loaders)
-from .config import apply_run_options, load_config, place_metric_outputs, setup_cfg_for_device
-from .train import last_checkpoint, run_training
+from .config import (apply_run_options, check_sections, load_config, place_metric_outputs,
+                     setup_cfg_for_device)
+from .train import TRAIN_SECTIONS, last_checkpoint, run_training
 
-DETECTOR_PREFIXES = ('backbone.', 'rpn_head.', 'roi_head.bbox_head.')
+def detector_parts(model_cfg) -> list:
+    """Weight-name prefixes of the parts of the config's detector."""
+    roi_head = model_cfg.get('roi_head') or {}
+    parts = ['backbone.', 'neck.' if model_cfg.get('neck') else None, 'rpn_head.',
+             'roi_head.bbox_head.', 'roi_head.mask_head.' if roi_head.get('mask_head') else None]
+    return [p for p in parts if p]
 
 
 def check_detector_checkpoint(cfg: Config, path: str) -> None:
-    """The checkpoint must hold a two-stage detector for the config's number of classes."""
+    """Before the data is loaded: the checkpoint holds every part of the config's
+    detector, for its number of classes (the runner's strict load then checks each
+    weight)."""
     register_checkpoint_loaders()
     state = extract_state_dict(CheckpointLoader.load_checkpoint(path, 'cpu'))
-    missing = [p for p in DETECTOR_PREFIXES if not any(k.startswith(p) for k in state)]
+    missing = [p for p in detector_parts(cfg.model) if not any(k.startswith(p) for k in state)]
     if missing:
         raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
                               '(mmdetection names expected): is it a two-stage detector?')
@@ -38,14 +46,16 @@ def build_calibration_cfg(config: str, load_from: Optional[str] = None,
     ``tools/calibrate.py`` takes them; ``resume='auto'`` continues the work dir's run if
     it has one, else starts from ``load_from``)."""
     cfg = load_config(config, launcher, cfg_options, work_dir)
+    check_sections(cfg, config, TRAIN_SECTIONS, 'calibrate')
     if cfg.model.get('type') != 'SimCalDetector':
         raise ValueError(f'{config} is not a SimCal config (model.type is '
                          f'{cfg.model.get("type")!r}, expected SimCalDetector)')
     apply_run_options(cfg, amp, seed, deterministic)
     cfg.resume, cfg.load_from = False, load_from
     if resume == 'auto':
-        if find_latest_checkpoint(cfg.work_dir) is not None:
-            cfg.resume, cfg.load_from = True, None
+        latest = latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.resume, cfg.load_from = True, latest
         elif load_from is None:
             raise FileNotFoundError(f'no checkpoint to resume from in {cfg.work_dir}: give '
                                     'the detector to calibrate with --load-from CKPT')

@@ -1,8 +1,10 @@
 """Run configs as the tools and APIs build them: the file and its overrides, the work
 dir, run options, device setup, and where metrics put their files."""
+import ast
+import difflib
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import Iterable, List, Optional
 
 import torch
 from mmengine.config import Config
@@ -11,14 +13,75 @@ from mmengine.logging import print_log
 RESULT_SHARDS_DIR = 'result_shards'  # per-rank test results, in the work dir
 
 
+def check_config_syntax(path: str) -> None:
+    """Parse a config file and its ``_base_`` files; a syntax error names the file and
+    line (mmengine reports it as ``<unknown>``)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as err:
+        raise SyntaxError(f'{path}, line {err.lineno}: {err.msg}',
+                          (path, err.lineno, err.offset, err.text)) from None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and getattr(node.targets[0], 'id', None) == '_base_'):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for base in [bases] if isinstance(bases, str) else list(bases):
+                if isinstance(base, str) and '::' not in base:
+                    check_config_syntax(osp.normpath(osp.join(osp.dirname(path), base)))
+
+
+def check_option_keys(cfg: Config, options: dict) -> dict:
+    """``--cfg-options`` may only set keys the config has (a typo would be ignored
+    silently); ``+key=value`` adds a new key. Returns the options without the ``+``."""
+    checked, tree = {}, cfg.to_dict()
+    for key, value in options.items():
+        if key.startswith('+'):
+            checked[key[1:]] = value
+            continue
+        node, path = tree, []
+        for part in key.split('.'):
+            if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                siblings = list(node) if isinstance(node, dict) else []
+                close = difflib.get_close_matches(part, siblings, n=1, cutoff=0.6)
+                where = '.'.join(path) or 'the top level'
+                hint = f"; did you mean {'.'.join(path + close)!r}?" if close else ''
+                raise KeyError(f'--cfg-options {key}: the config has no {part!r} in {where}'
+                               f'{hint} (to add a new key, write +{key}=...)')
+            path.append(part)
+        checked[key] = value
+    return checked
+
+
+def check_sections(cfg: Config, config: str, sections: Iterable[str], task: str) -> None:
+    """The config defines what ``task`` needs (e.g. a model-only config cannot train)."""
+    missing = [key for key in sections if cfg.get(key) is None]
+    if missing:
+        raise ValueError(f'{config} cannot {task}: it defines no {", ".join(missing)} '
+                         '(is it a model-only config? Use or inherit a full one, e.g. '
+                         'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py)')
+
+
 def load_config(config: str, launcher: str = 'none', cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
-    """A run's config: the file, then ``cfg_options``, the launcher and the work dir
-    (``work_dir``, else the config's, else ``work_dirs/<config name>``)."""
+    """A run's config: the file, then ``cfg_options`` (existing keys only, ``+key`` for
+    new ones), the launcher and the work dir (``work_dir``, else the config's, else
+    ``work_dirs/<config name>``)."""
+    check_config_syntax(config)
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(check_option_keys(cfg, cfg_options))
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -42,10 +105,17 @@ def apply_run_options(cfg: Config, amp: bool = False, seed: Optional[int] = None
 
 
 def apply_resume(cfg: Config, resume: Optional[str]) -> None:
-    """``resume``: None (start from ``load_from``), 'auto' (the work dir's latest
-    checkpoint) or a checkpoint path."""
+    """``resume``: None (start from ``load_from``), 'auto' (the latest checkpoint in the
+    work dir, if it has one; else start as without it) or a checkpoint path."""
+    from mmdet.utils import latest_checkpoint
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        path = latest_checkpoint(cfg.work_dir)
+        if path is not None:
+            cfg.resume, cfg.load_from = True, path
+        else:
+            cfg.resume = False
+            print_log(f'--resume: no checkpoint in {cfg.work_dir} yet, starting the run',
+                      logger='current')
     elif resume is not None:
         cfg.resume, cfg.load_from = True, resume
 
@@ -62,8 +132,8 @@ def evaluator_list(cfg: Config, key: str) -> List[dict]:
 
 def place_metric_outputs(cfg: Config) -> None:
     """Files of the metrics go under the work dir unless their config says otherwise:
-    per-rank result shards (every :class:`ShardedMetric`) and per-category tables
-    (:class:`LVISMetric`)."""
+    per-rank result shards and the results of a failed evaluation (every
+    :class:`ShardedMetric`), and per-category tables (:class:`LVISMetric`)."""
     from mmdet.evaluation import LVISMetric, ShardedMetric
     from mmdet.registry import METRICS
     for key in ('val_evaluator', 'test_evaluator'):
@@ -73,6 +143,7 @@ def place_metric_outputs(cfg: Config) -> None:
                 continue  # the runner reports the unknown type
             if issubclass(metric, ShardedMetric):
                 evaluator.setdefault('shard_dir', osp.join(cfg.work_dir, RESULT_SHARDS_DIR))
+                evaluator.setdefault('rescue_dir', cfg.work_dir)
             if issubclass(metric, LVISMetric):
                 evaluator.setdefault('classwise_dir', cfg.work_dir)
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
-from mmdet.utils import load_checkpoint
+from mmdet.utils import load_checkpoint, partial_load_of
 
 
 def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
@@ -17,7 +17,9 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
     """A detector in eval mode, from a config file or object and an optional checkpoint,
     prepared for inference as ``tools/test.py`` prepares it: BatchNorms folded into the
     convs (``fold_norms``) and channels-last convolutions (``channels_last``), both exact
-    up to float rounding. Its predictions carry masks as
+    up to float rounding. The checkpoint must fit the model (see
+    :func:`mmdet.utils.load_state_dict`; the config's ``partial_load`` allows gaps). Its
+    predictions carry masks as
     :class:`~mmdet.structures.RoIMasks` (``.to_bitmap()``, ``.to_rle()``)."""
     import mmdet.models  # noqa: F401  (registers the components)
     cfg = config if isinstance(config, Config) else Config.fromfile(str(config))
@@ -28,7 +30,7 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
     model = MODELS.build(model_cfg)
     model.init_weights()
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint)
+        ckpt = load_checkpoint(model, checkpoint, **partial_load_of(cfg))
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         model.dataset_meta = meta.get('dataset_meta')
     model.cfg = cfg

@@ -5,7 +5,8 @@ from typing import Dict, Optional, Sequence
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
-from .config import evaluator_list, load_config, place_metric_outputs, setup_cfg_for_device
+from .config import (check_sections, evaluator_list, load_config, place_metric_outputs,
+                     setup_cfg_for_device)
 from .train import train_runner
 
 
@@ -46,6 +47,8 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
                    channels_last: bool = True) -> Config:
     """The config of a test run (arguments as ``tools/test.py`` takes them)."""
     cfg = load_config(config, launcher, cfg_options, work_dir)
+    check_sections(cfg, config, ('model', 'test_dataloader', 'test_cfg', 'test_evaluator'),
+                   'test')
     cfg.load_from = checkpoint
     for evaluator in evaluator_list(cfg, 'test_evaluator'):
         if evaluator.get('type') != 'LVISMetric':
@@ -60,9 +63,9 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
     mode = mode or (cfg.model.get('roi_head') or {}).get('inference_mode')
     if mode:  # the config's own 'all' also gets one evaluator per mode
         configure_test_mode(cfg, mode)
-    if out:
-        evaluator_list(cfg, 'test_evaluator').append(
-            dict(type='DumpDetResults', out_file_path=out))
+    if out:  # first, so the predictions are written even if an evaluation fails
+        evaluator_list(cfg, 'test_evaluator').insert(
+            0, dict(type='DumpDetResults', out_file_path=out))
     place_metric_outputs(cfg)
     # exact inference speed-ups, applied once the checkpoint is loaded
     hooks = [dict(type='PrepareInferenceHook', fold_norms=fold_bn,

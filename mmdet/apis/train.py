@@ -3,8 +3,10 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from .config import (apply_resume, apply_run_options, load_config, place_metric_outputs,
-                     setup_cfg_for_device)
+from .config import (apply_resume, apply_run_options, check_sections, load_config,
+                     place_metric_outputs, setup_cfg_for_device)
+
+TRAIN_SECTIONS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper')
 
 
 def build_train_cfg(config: str, work_dir: Optional[str] = None,
@@ -13,6 +15,7 @@ def build_train_cfg(config: str, work_dir: Optional[str] = None,
                     seed: Optional[int] = None, deterministic: bool = False) -> Config:
     """The config of a training run (arguments as ``tools/train.py`` takes them)."""
     cfg = load_config(config, launcher, cfg_options, work_dir)
+    check_sections(cfg, config, TRAIN_SECTIONS, 'train')
     apply_run_options(cfg, amp, seed, deterministic)
     apply_resume(cfg, resume)
     place_metric_outputs(cfg)
@@ -40,11 +43,12 @@ def last_checkpoint(runner) -> str:
     rank 0 has written it."""
     from mmengine.dist import barrier
     from mmengine.hooks import CheckpointHook
-    from mmengine.runner import find_latest_checkpoint
+
+    from mmdet.utils import latest_checkpoint
     barrier()  # checkpoints are saved by rank 0
     hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)), None)
     folder = getattr(hook, 'out_dir', None) or runner.work_dir
-    path = find_latest_checkpoint(folder)
+    path = latest_checkpoint(folder)
     if path is None:
         raise FileNotFoundError(f'the run saved no checkpoint in {folder}')
     return path

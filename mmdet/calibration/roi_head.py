@@ -65,6 +65,15 @@ class SimCalRoIHead(StandardRoIHead):
             cfg.setdefault('fc_out_channels', box.shared_fcs[-1].out_features)
         return cfg
 
+    def check_inference_ready(self) -> None:
+        """Modes other than 'orig' need calibration weights ('dual' and 'all' also the
+        training counts): checked before the first image."""
+        if self.inference_mode == 'orig':
+            return
+        self.calib_head.check_calibrated()
+        if self.inference_mode in ('dual', ALL_MODES):
+            self.calib_head.calibrated_columns(self.count_threshold)
+
     # ------------------------------------------------------------------ scoring
     def score_rois(self, bbox_out: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """The inference mode's scores as ``pred_instances``; in mode 'all' also each

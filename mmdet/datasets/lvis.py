@@ -4,7 +4,8 @@ Records follow mmdetection 3.x: ``img_path``, ``img_id``, ``width``, ``height`` 
 ``instances`` (``bbox`` x1y1x2y2, ``bbox_label`` 0-based, ``ignore_flag``, ``mask``).
 Annotations are read with :mod:`lvis_api`: a file with duplicate ids is rejected with an
 error naming it; annotations with a non-positive width, height or area, or with a
-category id the file does not define, are skipped and counted in one warning.
+category id or image id the file does not define, are skipped and counted in one
+warning. A training set that filtering leaves empty is an error.
 """
 import os.path as osp
 from collections import Counter
@@ -69,6 +70,10 @@ class LVISDataset(BaseDataset):
                                   not_exhaustive_category_ids=img.get(
                                       'not_exhaustive_category_ids', []),
                                   instances=instances))
+        orphans = sum(len(anns) for img_id, anns in api.img_ann_map.items()
+                      if img_id not in api.imgs)
+        if orphans:
+            skipped['with an image id the file does not define'] = orphans
         if skipped:
             detail = ', '.join(f'{n} {reason}' for reason, n in sorted(skipped.items()))
             print_log(f'{self.ann_file}: skipped {sum(skipped.values())} annotations '
@@ -107,9 +112,14 @@ class LVISDataset(BaseDataset):
             return self.data_list
         empty = self.filter_cfg.get('filter_empty_gt', False)
         min_size = self.filter_cfg.get('min_size', 0)
-        return [d for d in self.data_list
+        kept = [d for d in self.data_list
                 if not (empty and not d['instances'])
                 and min(d['width'], d['height']) >= min_size]
+        if not kept:
+            raise ValueError(f'{self.ann_file}: no training image left after filtering '
+                             f'{len(self.data_list)} images (filter_cfg={self.filter_cfg}: '
+                             'filter_empty_gt drops images without valid annotations)')
+        return kept
 
     def get_cat_ids(self, idx: int) -> List[int]:
         """Labels (0-based) of the instances of image ``idx``."""

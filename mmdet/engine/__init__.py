@@ -1,4 +1,5 @@
 from .hooks import DrawPredictionsHook, TestProgressBarHook
+from .run_checks import RunChecksHook
 from .runner import ResumableStateHook, Runner
 
-__all__ = ['DrawPredictionsHook', 'ResumableStateHook', 'Runner', 'TestProgressBarHook']
+__all__ = ['DrawPredictionsHook', 'ResumableStateHook', 'RunChecksHook', 'Runner', 'TestProgressBarHook']

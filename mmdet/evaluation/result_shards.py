@@ -7,25 +7,28 @@ give a shared folder, e.g. under the work dir, for several machines).
 """
 import os
 import pickle
+import re
 import shutil
+import socket
 import tempfile
 import weakref
 from contextlib import ExitStack
-from typing import IO, Any, Iterable, Iterator, Optional, Sequence
+from typing import IO, Any, Iterable, Iterator, List, Optional, Sequence
 
 from mmengine.dist import get_rank
 from mmengine.logging import print_log
 
 
 class ShardWriter:
-    """Appends objects to this rank's pickle stream ``<folder>/<name>.rank<R>.<random>.pkl``,
-    created on the first append (the random part keeps concurrent runs and metrics
-    apart).
+    """Appends objects to this rank's pickle stream
+    ``<folder>/<name>.rank<R>.<host>-<pid>.<random>.pkl``, created on the first append
+    (the random part keeps concurrent runs and metrics apart).
 
     ``folder=None`` uses a new temporary folder, removed with the shard; a given folder is
     created if needed and removed with the shard once it is left empty. The shard is
-    removed by :meth:`remove`, and also when the writer is dropped or the process exits
-    (only a killed process leaves it behind).
+    removed by :meth:`remove`, and also when the writer is dropped or the process exits.
+    A killed process cannot remove its shard: the next writer on the same machine
+    removes the shards of processes of this machine that no longer run.
     """
 
     def __init__(self, folder: Optional[str], name: str):
@@ -58,10 +61,45 @@ class ShardWriter:
         else:
             folder = os.path.abspath(self.folder)
             os.makedirs(folder, exist_ok=True)
-        fd, self.path = tempfile.mkstemp(dir=folder, prefix=f'{self.name}.rank{get_rank()}.',
-                                         suffix='.pkl')
+            remove_orphan_shards(folder)
+        fd, self.path = tempfile.mkstemp(
+            dir=folder, prefix=f'{self.name}.rank{get_rank()}.{_HOST}-{os.getpid()}.',
+            suffix='.pkl')
         self._file = os.fdopen(fd, 'wb')
         self._remover = weakref.finalize(self, _remove_shard, self._file, self.path, own_folder)
+
+
+_HOST = socket.gethostname().replace('.', '_').replace('-', '_')
+_OWNER = re.compile(r'\.rank\d+\.(?P<host>[^.]+)-(?P<pid>\d+)\.[^.]*\.pkl$')
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_orphan_shards(folder: str) -> List[str]:
+    """Delete the shards in ``folder`` left by killed processes of this machine (their
+    process no longer runs); returns their paths."""
+    removed = []
+    for name in os.listdir(folder):
+        owner = _OWNER.search(name)
+        if owner and owner['host'] == _HOST and not _running(int(owner['pid'])):
+            path = os.path.join(folder, name)
+            try:
+                os.unlink(path)
+                removed.append(path)
+            except FileNotFoundError:
+                pass
+    if removed:
+        print_log(f'removed {len(removed)} result shards of killed runs from {folder}',
+                  logger='current', level=30)
+    return removed
 
 
 def _remove_shard(file: IO[bytes], path: str, own_folder: bool) -> None:

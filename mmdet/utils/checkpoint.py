@@ -1,17 +1,19 @@
-"""Safe checkpoint reading for mmengine's checkpoint loader, and loading that reports
-missing, unexpected and mis-shaped keys by name.
+"""Safe checkpoint reading for mmengine's checkpoint loader, and strict loading: a
+weight the model has but the checkpoint lacks, or holds in another shape, is an error
+naming the keys, unless the config allows it (``partial_load``).
 
 :func:`register_checkpoint_loaders` makes mmengine's ``CheckpointLoader`` (behind
 ``Runner.load_checkpoint``, ``Runner.resume`` and ``mmengine.runner.load_checkpoint``)
 read local files and http(s) URLs with ``torch.load(weights_only=True)`` and an explicit
 allow-list of the numpy types training checkpoints hold; nothing else is unpickled.
 """
+import fnmatch
 import hashlib
 import os
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import torch
@@ -41,15 +43,29 @@ def read_checkpoint(filename: Union[str, Path], map_location='cpu') -> dict:
     path = Path(filename).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint file not found: {path}')
+    _check_checkpoint_format(path)
     try:
         with torch.serialization.safe_globals(allowed_globals()):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle errors, truncated files, unsafe globals
-        raise CheckpointError(f'cannot read checkpoint {path}: {exc}') from exc
+        raise CheckpointError(f'cannot read checkpoint {path} ({type(exc).__name__}): '
+                              f'{exc}') from exc
     if not isinstance(ckpt, dict):
         raise CheckpointError(f'checkpoint {path} holds a {type(ckpt).__name__}, '
                               f'expected a dict (a state_dict or {{"state_dict": ...}})')
     return ckpt
+
+
+def _check_checkpoint_format(path: Path) -> None:
+    """``torch.save`` writes a zip archive (or, before torch 1.6, a pickle stream):
+    anything else is not a checkpoint, whatever its name."""
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK') or head[:1] == b'\x80':
+        return
+    what = 'an empty file' if not head else f'a file starting with {head!r}'
+    raise CheckpointError(f'{path} is not a checkpoint: {what}, while torch.save writes a '
+                          'zip archive (or a pickle stream)')
 
 
 def read_url_checkpoint(url: str, map_location='cpu') -> dict:
@@ -83,6 +99,30 @@ def register_checkpoint_loaders() -> None:
                                      force=True)
 
 
+def latest_checkpoint(folder: str) -> Optional[str]:
+    """The checkpoint that ``folder/last_checkpoint`` (written by mmengine's checkpoint
+    hook) names, taken from ``folder`` itself: a copied or moved work dir resumes from
+    its own checkpoint, never from the original's. None when there is no record."""
+    record = os.path.join(folder, 'last_checkpoint')
+    if not os.path.exists(record):
+        return None
+    try:
+        with open(record, encoding='utf-8') as f:
+            name = f.read().strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise CheckpointError(f'cannot read {record}: {err}; delete it, or resume from '
+                              'a checkpoint (--resume CKPT)') from None
+    if not name or not name.isprintable():
+        raise CheckpointError(f'{record} is {"empty" if not name else "damaged"}: it should '
+                              'name the last checkpoint; delete it, or resume from a '
+                              'checkpoint (--resume CKPT)')
+    path = os.path.join(folder, os.path.basename(name))
+    if not os.path.isfile(path):
+        raise CheckpointError(f'{record} names {name}, and {folder} has no such checkpoint; '
+                              'delete the record, or resume from a checkpoint (--resume CKPT)')
+    return path
+
+
 def extract_state_dict(ckpt: dict, revise_keys: Iterable[Tuple[str, str]] = ((r'^module\.', ''),)
                        ) -> 'OrderedDict[str, torch.Tensor]':
     """The weights of a checkpoint: its ``state_dict`` (or ``model``) entry, or itself."""
@@ -106,34 +146,82 @@ def compare_state_dicts(model_state: Dict[str, torch.Tensor], state: Dict[str, t
     return missing, unexpected, mismatched
 
 
-def load_state_dict(model: nn.Module, state: Dict[str, torch.Tensor], strict: bool = False,
+def _matches(key: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(key, p) for p in patterns)
+
+
+def _listed(keys: Sequence[str], limit: int = 12) -> str:
+    shown = ', '.join(keys[:limit])
+    return shown + (f' (and {len(keys) - limit} more)' if len(keys) > limit else '')
+
+
+def load_state_dict(model: nn.Module, state: Dict[str, torch.Tensor], strict: bool = True,
+                    allow_missing: Sequence[str] = (), allow_reinit: Sequence[str] = (),
                     source: str = 'checkpoint', logger: Optional[str] = 'current'
                     ) -> Tuple[List[str], List[str], List[str]]:
-    """Load what fits; report (or with ``strict``, refuse) what does not, by name."""
+    """Load ``state`` into ``model``; returns the missing, unexpected and mis-shaped keys.
+
+    With ``strict`` (the default), a weight of the model that the checkpoint lacks or
+    holds in another shape is an error naming the keys and shapes, unless it matches a
+    pattern (``fnmatch``, e.g. ``'roi_head.calib_head.*'``) of ``allow_missing`` or
+    ``allow_reinit``: such weights keep their initialisation, and the log says so.
+    Keys the model does not have are reported and ignored. Without ``strict`` every
+    problem is only reported."""
     model_state = model.state_dict()
     missing, unexpected, mismatched = compare_state_dicts(model_state, state)
-    problems = []
+    bad_shape = {m.split(':')[0] for m in mismatched}
+    refused = []
+    if strict:
+        refused_missing = [k for k in missing if not _matches(k, allow_missing)]
+        refused_shape = [m for m in mismatched
+                         if not _matches(m.split(':')[0], allow_reinit)]
+        if refused_missing:
+            refused.append(f'{len(refused_missing)} weights of the model are missing from '
+                           f'{source}: {_listed(refused_missing)}')
+        if refused_shape:
+            refused.append(f'{len(refused_shape)} weights of {source} do not fit the '
+                           f'model: {_listed(refused_shape, 6)}')
+    if refused:
+        raise CheckpointError(
+            '\n'.join(refused) + '\nThe checkpoint does not fit the config\'s model. If '
+            'this partial load is deliberate, list the keys in the config: partial_load = '
+            "dict(missing=['prefix.*', ...], reinit=[...]) (missing: may be absent; "
+            'reinit: may have another shape; both keep their initialisation).')
+    model.load_state_dict({k: v for k, v in state.items() if k not in bad_shape}, strict=False)
     if missing:
-        problems.append(f'missing keys in {source}: {", ".join(missing)}')
-    if unexpected:
-        problems.append(f'unexpected keys in {source}: {", ".join(unexpected)}')
+        print_log(f'{len(missing)} weights keep their initialisation (not in {source}): '
+                  f'{_listed(missing)}', logger=logger, level=30)
     if mismatched:
-        problems.append(f'mis-shaped keys in {source}: {"; ".join(mismatched)}')
-    if strict and problems:
-        raise CheckpointError('\n'.join(problems))
-    bad = {m.split(':')[0] for m in mismatched}
-    model.load_state_dict({k: v for k, v in state.items() if k not in bad}, strict=False)
-    for problem in problems:
-        print_log(problem, logger=logger, level=30)
+        print_log(f'{len(mismatched)} weights of {source} skipped (other shape): '
+                  f'{_listed(mismatched, 6)}', logger=logger, level=30)
+    if unexpected:
+        print_log(f'{len(unexpected)} weights of {source} ignored (not in the model): '
+                  f'{_listed(unexpected)}', logger=logger, level=30)
     return missing, unexpected, mismatched
 
 
+def partial_load_of(cfg) -> Dict[str, List[str]]:
+    """The config's ``partial_load = dict(missing=[...], reinit=[...])`` as keyword
+    arguments of :func:`load_state_dict` (nothing allowed when absent)."""
+    spec = dict((cfg or {}).get('partial_load') or {})
+    unknown = set(spec) - {'missing', 'reinit'}
+    if unknown:
+        raise KeyError(f'partial_load has keys nothing reads: {sorted(unknown)}; known: '
+                       'missing, reinit')
+    as_list = lambda v: [v] if isinstance(v, str) else list(v or ())  # noqa: E731
+    return dict(allow_missing=as_list(spec.get('missing')),
+                allow_reinit=as_list(spec.get('reinit')))
+
+
 def load_checkpoint(model: nn.Module, filename: Union[str, Path], map_location='cpu',
-                    strict: bool = False, logger: Optional[str] = 'current') -> dict:
+                    strict: bool = True, logger: Optional[str] = 'current',
+                    allow_missing: Sequence[str] = (), allow_reinit: Sequence[str] = ()
+                    ) -> dict:
     """Load a checkpoint (a file or URL, read by mmengine's checkpoint loader) into
-    ``model``, reporting what does not fit by name; returns the checkpoint dict."""
+    ``model`` as :func:`load_state_dict` does; returns the checkpoint dict."""
     register_checkpoint_loaders()
     ckpt = CheckpointLoader.load_checkpoint(str(filename), map_location, logger=logger)
-    load_state_dict(model, extract_state_dict(ckpt), strict=strict, source=str(filename),
-                    logger=logger)
+    load_state_dict(model, extract_state_dict(ckpt), strict=strict,
+                    allow_missing=allow_missing, allow_reinit=allow_reinit,
+                    source=str(filename), logger=logger)
     return ckpt

@@ -19,13 +19,13 @@ def test_metric_files_go_under_the_work_dir(tmp_path):
     work = tmp_path / 'work'
     cfg = build_test_cfg(TOY_CONFIG, 'model.pth', work_dir=str(work),
                          out=str(tmp_path / 'r.pkl'), classwise=True)
-    assert [(e['type'], e['shard_dir']) for e in cfg.test_evaluator] == [
-        ('LVISMetric', str(work / 'result_shards')),
-        ('DumpDetResults', str(work / 'result_shards'))]
-    lvis = cfg.test_evaluator[0]
+    assert [(e['type'], e['shard_dir'], e['rescue_dir']) for e in cfg.test_evaluator] == [
+        ('DumpDetResults', str(work / 'result_shards'), str(work)),  # first: see run_test
+        ('LVISMetric', str(work / 'result_shards'), str(work))]
+    lvis = cfg.test_evaluator[1]
     assert lvis['classwise'] and lvis['classwise_dir'] == str(work)
     cfg = build_test_cfg(TOY_CONFIG, 'model.pth', work_dir=str(work),
-                         cfg_options={'test_evaluator.shard_dir': '/shared/shards'})
+                         cfg_options={'+test_evaluator.shard_dir': '/shared/shards'})
     assert cfg.test_evaluator[0]['shard_dir'] == '/shared/shards'  # the config's wins
     cfg = build_train_cfg(TOY_CONFIG, work_dir=str(work))
     assert cfg.val_evaluator[0]['shard_dir'] == str(work / 'result_shards')

@@ -116,7 +116,7 @@ def test_bad_inputs(setup, tmp_path):
     with pytest.raises(CheckpointError, match=r'classifies 5 classes .* the config 8'):
         build_calibration_cfg(str(cfg), str(wrong))
     torch.save({'backbone.conv1.weight': torch.zeros(1)}, tmp_path / 'backbone.pth')
-    with pytest.raises(CheckpointError, match='holds no rpn_head, roi_head.bbox_head'):
+    with pytest.raises(CheckpointError, match='holds no neck, rpn_head, roi_head.bbox_head'):
         build_calibration_cfg(str(cfg), str(tmp_path / 'backbone.pth'))
     plain = tmp_path / 'plain.py'
     plain.write_text(f"_base_ = ['{REPO}/configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py']\n")

@@ -220,9 +220,10 @@ def test_filter_empty_gt_on_toy(toy, tmp_path):
     ds = _dataset(ann_file=str(ann), data_root=paths['data_root'],
                      filter_cfg=dict(filter_empty_gt=True, min_size=32))
     assert {ds.get_data_info(i)['img_id'] for i in range(len(ds))} == keep_images
-    ds = _dataset(ann_file=str(ann), data_root=paths['data_root'],
-                     filter_cfg=dict(filter_empty_gt=True, min_size=TOY_SIZE[0] + 1))
-    assert len(ds) == 0
+    with pytest.raises(ValueError, match=r'half\.json: no training image left after '
+                       'filtering 30 images'):
+        _dataset(ann_file=str(ann), data_root=paths['data_root'],
+                 filter_cfg=dict(filter_empty_gt=True, min_size=TOY_SIZE[0] + 1))
 
 
 # ------------------------------------------------------------- bad annotations

@@ -31,11 +31,12 @@ def _samples(num_images=5, seed=0):
 
 def _previous_format(samples):
     """What DumpDetResults always wrote: a list of per-image dicts in dataset order,
-    masks as RLEs with str counts."""
+    masks as RLEs with str counts; the fields in a fixed order (bboxes, scores, labels,
+    then the others by name, masks last) whatever the process's string hashing."""
     out = []
     for sample in samples:
-        pred = {k: v.cpu().numpy() for k, v in sample['pred_instances'].items()
-                if k != 'masks'}
+        pred = {k: sample['pred_instances'][k].cpu().numpy()
+                for k in ('bboxes', 'scores', 'labels')}
         pred['masks'] = encode_rle(sample['pred_instances']['masks'].to_bitmap())
         out.append(dict(img_id=sample['img_id'], img_path=sample['img_path'],
                         ori_shape=sample['ori_shape'], pred_instances=pred))

@@ -23,16 +23,22 @@ def test_reports_missing_unexpected_and_misshaped_keys(tmp_path):
     model = make_model()
     before = model[1].weight.clone()
     missing, unexpected, mismatched = load_state_dict(
-        model, extract_state_dict(torch.load(path, weights_only=True)))
+        model, extract_state_dict(torch.load(path, weights_only=True)), strict=False)
     assert missing == ['1.bias'] and unexpected == ['extra.weight']
     assert mismatched == ['1.weight: checkpoint (5, 3) vs model (2, 3)']
     assert torch.equal(model[0].weight, state['0.weight'])  # what fits is loaded
     assert torch.equal(model[1].weight, before)  # what does not is left alone
-    with pytest.raises(CheckpointError) as err:
-        load_checkpoint(make_model(), path, strict=True)
-    for name in ('missing keys', '1.bias', 'unexpected keys', 'extra.weight', 'mis-shaped',
-                 '1.weight: checkpoint (5, 3) vs model (2, 3)', str(path)):
+    with pytest.raises(CheckpointError) as err:  # strict by default
+        load_checkpoint(make_model(), path)
+    for name in ('missing from', '1.bias', 'do not fit', str(path),
+                 '1.weight: checkpoint (5, 3) vs model (2, 3)', 'partial_load'):
         assert name in str(err.value)
+    assert 'extra.weight' not in str(err.value)  # keys the model lacks are only reported
+    allowed = make_model()
+    load_checkpoint(allowed, path, allow_missing=['1.*'], allow_reinit=['1.weight'])
+    assert torch.equal(allowed[0].weight, state['0.weight'])
+    with pytest.raises(CheckpointError, match=r'1\.weight: checkpoint'):
+        load_checkpoint(make_model(), path, allow_missing=['1.bias'])
 
 
 def test_unsafe_or_missing_files_are_refused(tmp_path):

@@ -9,6 +9,13 @@ from ..result_shards import write_pickled_list
 from .sharded_metric import ShardedMetric
 
 
+_FIELD_ORDER = ('bboxes', 'scores', 'labels')
+
+
+def _order(key: str):
+    return (_FIELD_ORDER.index(key) if key in _FIELD_ORDER else len(_FIELD_ORDER), key)
+
+
 @METRICS.register_module()
 class DumpDetResults(ShardedMetric):
     """Writes every image's predictions (boxes, scores, labels, masks as COCO RLEs) to a
@@ -16,8 +23,10 @@ class DumpDetResults(ShardedMetric):
     a shard file; rank 0 merges the shards into the pickle one image at a time."""
 
     def __init__(self, out_file_path: str, pred_field: str = 'pred_instances',
-                 shard_dir: Optional[str] = None, collect_device: str = 'cpu'):
-        super().__init__(shard_dir=shard_dir, collect_device=collect_device)
+                 shard_dir: Optional[str] = None, collect_device: str = 'cpu',
+                 rescue_dir: Optional[str] = None):
+        super().__init__(shard_dir=shard_dir, collect_device=collect_device,
+                         rescue_dir=rescue_dir)
         if not out_file_path.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {out_file_path}')
         self.out_file_path = out_file_path
@@ -26,8 +35,10 @@ class DumpDetResults(ShardedMetric):
     def process(self, data_batch, data_samples) -> None:
         for sample in data_samples:
             instances = sample[self.pred_field]
-            pred = {k: v.cpu().numpy() for k, v in instances.items()
-                    if k != 'masks' and hasattr(v, 'cpu')}
+            # in a fixed order (InstanceData's own follows string hashing, which changes
+            # from process to process)
+            pred = {k: instances[k].cpu().numpy() for k in sorted(instances.keys(), key=_order)
+                    if k != 'masks' and hasattr(instances[k], 'cpu')}
             if 'masks' in instances:
                 pred['masks'] = instances['masks'].to_rle()
             self.add_result(dict(img_id=sample['img_id'], img_path=sample.get('img_path'),

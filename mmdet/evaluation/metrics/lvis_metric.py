@@ -62,6 +62,10 @@ class LVISMetric(ShardedMetric):
         pred_field: the sample field holding the predictions.
         shard_dir: folder of the per-rank result shards, seen by every rank (None: a
             temporary folder per rank); the shards are deleted after evaluation.
+        rescue_dir: where the results go if the evaluation fails (see ShardedMetric).
+
+    :meth:`check_inputs` (called by ``RunChecksHook`` before the first image) loads
+    the annotation files and checks they can be evaluated for the model's classes.
     """
 
     default_prefix: Optional[str] = 'lvis'
@@ -72,8 +76,10 @@ class LVISMetric(ShardedMetric):
                  classwise_dir: Optional[str] = None, format_only: bool = False,
                  outfile_prefix: Optional[str] = None,
                  pred_field: str = 'pred_instances', shard_dir: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None):
-        super().__init__(shard_dir=shard_dir, collect_device=collect_device, prefix=prefix)
+                 collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 rescue_dir: Optional[str] = None):
+        super().__init__(shard_dir=shard_dir, collect_device=collect_device, prefix=prefix,
+                         rescue_dir=rescue_dir)
         self.metrics = [metric] if isinstance(metric, str) else list(dict.fromkeys(metric))
         for m in self.metrics:
             if m not in ('bbox', 'segm'):
@@ -92,6 +98,30 @@ class LVISMetric(ShardedMetric):
         self.outfile_prefix = outfile_prefix
         self.pred_field = pred_field
         self._gt: Optional[LVIS] = None
+
+    def check_inputs(self, dataset_meta: Optional[dict], num_classes: Optional[int]) -> None:
+        """Before the pass: the ground truth loads, has the LVIS fields the evaluation
+        reads and one category per class of the model; the training file (bins, T) loads
+        and has the same categories."""
+        gt = self._load_gt()
+        if self.format_only:
+            return
+        gt.check_evaluable()
+        cat_ids = gt.get_cat_ids()
+        if num_classes is not None and num_classes != len(cat_ids):
+            raise ValueError(f'{self.ann_file} has {len(cat_ids)} categories, the model '
+                             f'predicts {num_classes} classes: they cannot be evaluated '
+                             'against each other (model.roi_head.bbox_head.num_classes)')
+        meta_ids = (dataset_meta or {}).get('cat_ids')
+        if meta_ids is not None and list(meta_ids) != cat_ids:
+            raise ValueError(f'the evaluated dataset\'s categories differ from those of '
+                             f'{self.ann_file} (the metric\'s ann_file)')
+        if self.train_ann_file is not None:
+            unknown = set(train_counts_of(self.train_ann_file)) ^ set(cat_ids)
+            if unknown:
+                raise ValueError(f'{self.train_ann_file} (train_ann_file, for the count bins) '
+                                 f'and {self.ann_file} have different categories, e.g. id '
+                                 f'{sorted(unknown)[0]}')
 
     # ----------------------------------------------------------------- per batch
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
