@@ -19,22 +19,36 @@ from .problem import EvalProblem
 
 
 @njit(cache=True, nogil=True)
+def _read_count(buf, p, end, check):
+    """One count of pycocotools' compressed RLE string ``buf[p:end]`` (5 bits a
+    character, '0' + value, 0x20 continues): (value, next position). The position is -1
+    if the string is cut short, and with ``check`` -2 for a character outside '0'..'o'
+    or a count longer than 7 characters (pycocotools reads those without complaint)."""
+    x, k, more = np.int64(0), 0, True
+    while more:
+        if p >= end:
+            return x, -1
+        c = np.int64(buf[p]) - 48
+        if check and (c < 0 or c > 63 or k > 6):
+            return x, -2
+        x |= (c & 0x1f) << (5 * k)
+        more = (c & 0x20) != 0
+        p += 1
+        k += 1
+        if not more and (c & 0x10) != 0:
+            x |= np.int64(-1) << (5 * k)
+    return x, p
+
+
+@njit(cache=True, nogil=True)
 def _decode(buf, start, end, runs):
     """pycocotools' ``rleFrString``: counts of ``buf[start:end]`` into ``runs``; returns
     the number of counts, -1 if the string is cut short."""
     m, p = 0, start
     while p < end:
-        x, k, more = 0, 0, True
-        while more:
-            if p >= end:
-                return -1
-            c = np.int64(buf[p]) - 48
-            x |= (c & 0x1f) << (5 * k)
-            more = (c & 0x20) != 0
-            p += 1
-            k += 1
-            if not more and (c & 0x10) != 0:
-                x |= np.int64(-1) << (5 * k)
+        x, p = _read_count(buf, p, end, False)
+        if p < 0:
+            return -1
         if m > 2:
             x += runs[m - 2]
         runs[m] = x & 0xFFFFFFFF
@@ -127,25 +141,15 @@ def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end
 @njit(cache=True, nogil=True)
 def _first_bad_rle(buf, starts, ends, heights, widths):
     """(index, problem) of the first string that is not a complete compressed RLE of its
-    size: 1 cut short, 2 a character outside '0'..'o' or a run too long, 3 runs that do
+    size: 1 cut short, 2 a character outside '0'..'o' or a count too long, 3 runs that do
     not cover height * width pixels; (-1, 0) when all are."""
     for s in range(len(starts)):
         p, end = starts[s], ends[s]
         m, total, prev2, prev1 = 0, 0, np.int64(0), np.int64(0)
         while p < end:
-            x, k, more = np.int64(0), 0, True
-            while more:
-                if p >= end:
-                    return s, 1
-                c = np.int64(buf[p]) - 48
-                if c < 0 or c > 63 or k > 6:
-                    return s, 2
-                x |= (c & 0x1f) << (5 * k)
-                more = (c & 0x20) != 0
-                p += 1
-                k += 1
-                if not more and (c & 0x10) != 0:
-                    x |= np.int64(-1) << (5 * k)
+            x, p = _read_count(buf, p, end, True)
+            if p < 0:
+                return s, -p
             if m > 2:
                 x += prev2
             x &= 0xFFFFFFFF
@@ -215,7 +219,8 @@ def _dt_strings(dt: LVISResults, rows: np.ndarray) -> Tuple[np.ndarray, ...]:
         heights[i], widths[i] = rle['size']
         parts.append(counts)
         offset += len(counts)
-    return np.concatenate(parts), starts, ends, heights, widths
+    buffer = parts[0] if len(parts) == 1 else np.concatenate(parts)  # no copy if one
+    return buffer, starts, ends, heights, widths
 
 
 def group_mask_ious(problem: EvalProblem, gt: LVIS,
