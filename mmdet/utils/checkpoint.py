@@ -10,6 +10,7 @@ allow-list of the numpy types training checkpoints hold; nothing else is unpickl
 import fnmatch
 import hashlib
 import os
+import pickle
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -22,16 +23,34 @@ from mmengine.runner import CheckpointLoader
 from torch import nn
 
 
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'mean', 'current')
+
+
+def _history_buffer_statistic(owner, name: str):
+    """Stands for ``getattr`` while a checkpoint is read: mmengine's runners pickle each
+    log ``HistoryBuffer`` with its statistics methods, as ``getattr(HistoryBuffer,
+    'mean')`` and so on; those, and nothing else, are resolved."""
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(f'refused getattr({owner!r}, {name!r}) in a checkpoint')
+
+
 def allowed_globals() -> list:
-    """The numpy types that training checkpoints hold (arrays, scalars, dtypes)."""
+    """What ``torch.load(weights_only=True)`` may build besides tensors and plain
+    containers: the numpy types training checkpoints hold (arrays, scalars, dtypes) and
+    mmengine's log ``HistoryBuffer`` with its statistics methods (in the checkpoints
+    mmdetection 3.x runners write)."""
     import numpy as np
+    from mmengine.logging import HistoryBuffer
     try:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
         from numpy.core import multiarray
     dtype_classes = [getattr(np.dtypes, name) for name in dir(np.dtypes)
                      if name.endswith('DType')] if hasattr(np, 'dtypes') else []
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
+    return ([multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
+            + [HistoryBuffer, (_history_buffer_statistic, 'builtins.getattr')])
 
 
 class CheckpointError(RuntimeError):

@@ -78,3 +78,31 @@ def test_a_pth_that_is_not_a_checkpoint_is_named(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(CheckpointError, match=r'model\.pth is not a checkpoint'):
         read_checkpoint(path)
+
+
+def test_mmdet3_runner_checkpoint_tests_and_calibrates(toy, test_data, tmp_path):
+    """A checkpoint as mmengine's runner writes it (numpy meta, HistoryBuffer log
+    scalars, optimizer and scheduler states) is read weights-only and loads strictly."""
+    from mmdet.apis import run_calibration
+    _, cfg, data_root = toy
+    ckpt = test_data('mmdet_reference/mmdet3_runner_checkpoint.pth')
+    metrics = run_test(cfg, ckpt, tmp_path / 'test')
+    assert 'lvis/bbox_AP' in metrics
+    calib_cfg = tmp_path / 'calib.py'
+    calib_cfg.write_text(f"""
+_base_ = ['{SIMCAL_TOY}']
+data_root = '{data_root}'
+model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)))
+train_dataloader = dict(batch_sampler=dict(num_classes_per_iter=4),
+                        dataset=dict(dataset=dict(data_root=data_root)))
+train_cfg = dict(max_iters=1)
+param_scheduler = []
+default_hooks = dict(checkpoint=dict(interval=1))
+custom_hooks = []
+""")
+    final = run_calibration(build_calibration_cfg(str(calib_cfg), load_from=str(ckpt),
+                                                  work_dir=str(tmp_path / 'calib')))
+    calibrated = read_checkpoint(final)['state_dict']
+    detector = read_checkpoint(ckpt)['state_dict']
+    assert torch.equal(calibrated['neck.fpn_convs.0.conv.weight'],
+                       detector['neck.fpn_convs.0.conv.weight'])

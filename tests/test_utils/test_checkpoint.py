@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from mmdet.utils import CheckpointError, extract_state_dict, load_checkpoint, load_state_dict
+from mmdet.utils import (CheckpointError, extract_state_dict, load_checkpoint, load_state_dict,
+                         read_checkpoint)
 
 
 def make_model():
@@ -113,3 +114,36 @@ def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, mo
             load_checkpoint(make_model(), f'{url}/evil.pth')
     finally:
         server.shutdown()
+
+
+def test_mmdet3_runner_checkpoint_is_read_weights_only(test_data):
+    from mmengine.logging import HistoryBuffer
+    ckpt = read_checkpoint(test_data('mmdet_reference/mmdet3_runner_checkpoint.pth'))
+    assert {'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'} <= set(ckpt)
+    buffers = ckpt['message_hub']['log_scalars']
+    assert all(isinstance(b, HistoryBuffer) for b in buffers.values())
+    assert buffers['train/loss'].mean() == pytest.approx(buffers['train/loss'].data[0].mean())
+    assert ckpt['meta']['dataset_meta']['classes'][0] == 'class_0'
+
+
+class _GetattrOf:
+    """Pickles as ``getattr(owner, name)``."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+@pytest.mark.parametrize('owner, name', [('HistoryBuffer', '__init__'),
+                                         ('HistoryBuffer', 'update'), ('Popen', 'communicate')])
+def test_getattr_in_a_checkpoint_resolves_only_history_buffer_statistics(tmp_path, owner, name):
+    import subprocess
+
+    from mmengine.logging import HistoryBuffer
+    target = HistoryBuffer if owner == 'HistoryBuffer' else subprocess.Popen
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': {'hook': _GetattrOf(target, name)}}, path)
+    with pytest.raises(CheckpointError, match='evil.pth'):
+        read_checkpoint(path)
