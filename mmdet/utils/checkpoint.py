@@ -87,17 +87,28 @@ def _check_checkpoint_format(path: Path) -> None:
                           'zip archive (or a pickle stream)')
 
 
+SHA256_PREFIX = re.compile(r'-([a-f0-9]{8,64})\.[A-Za-z]+$')  # publish_model.py's names
+
+
 def read_url_checkpoint(url: str, map_location='cpu') -> dict:
     """A checkpoint from an http(s) URL, downloaded once into torch hub's cache (named by
     the URL's hash and file name), then read as :func:`read_checkpoint` reads files.
+    A file name ending in ``-<hex>.pth`` (mmdetection's published checkpoints) must
+    have a sha256 starting with that hex; a download that does not is discarded.
     Each process that finds no cached copy downloads one (to a temporary file, moved into
     place when complete): no process waits for another."""
     cache = Path(torch.hub.get_dir()) / 'checkpoints'
     digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-    path = cache / f'{digest}-{os.path.basename(urlparse(url).path)}'
+    name = os.path.basename(urlparse(url).path)
+    path = cache / f'{digest}-{name}'
     if not path.is_file():
         cache.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(url, str(path), progress=False)
+        expected = SHA256_PREFIX.search(name)
+        try:
+            torch.hub.download_url_to_file(url, str(path), progress=False,
+                                           hash_prefix=expected[1] if expected else None)
+        except (RuntimeError, OSError) as err:  # a wrong hash, HTTP errors
+            raise CheckpointError(f'cannot download {url}: {err}; nothing was kept') from None
     return read_checkpoint(path, map_location)
 
 
