@@ -120,13 +120,26 @@ def load_from_http_weights_only(url: str, map_location=None) -> dict:
     return read_url_checkpoint(url, map_location)
 
 
+def load_from_torchvision_weights_only(name: str, map_location=None) -> dict:
+    """``torchvision://resnet50``: torchvision's ImageNet weights (names as mmengine
+    lists them: ``resnet50``, ``resnet50.imagenet1k_v1``, ...) by their URL."""
+    from mmengine.runner.checkpoint import get_torchvision_models
+    model = name.split('://', 1)[1]
+    urls = get_torchvision_models()
+    if model not in urls:
+        raise CheckpointError(f'{name}: torchvision has no weights named {model!r}')
+    return read_url_checkpoint(urls[model], map_location)
+
+
 def register_checkpoint_loaders() -> None:
-    """Let mmengine's checkpoint loader read local files and http(s) URLs through
-    :func:`read_checkpoint` (weights only, explicit allow-list). mmengine names a
-    loader by its function name after ``load_from_``."""
+    """Let mmengine's checkpoint loader read local files, http(s) URLs and
+    ``torchvision://`` names through :func:`read_checkpoint` (weights only, explicit
+    allow-list). mmengine names a loader by its function name after ``load_from_``."""
     CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
     CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http_weights_only,
                                      force=True)
+    CheckpointLoader.register_scheme(('torchvision://', 'modelzoo://'),
+                                     load_from_torchvision_weights_only, force=True)
 
 
 def latest_checkpoint(folder: str) -> Optional[str]:

@@ -65,3 +65,39 @@ def test_download_checks_the_sha256_prefix_in_the_name(tmp_path, monkeypatch):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def test_torchvision_names_download_weights_only_by_their_url(tmp_path, monkeypatch):
+    """``init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')`` on a
+    fresh machine: the name's URL is downloaded once and read weights-only."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    from mmengine.runner import CheckpointLoader
+
+    from mmdet.models.backbones import ResNet
+    register_checkpoint_loaders()
+    served = tmp_path / 'served'
+    served.mkdir()
+    source = ResNet(depth=18)
+    torch.save(source.state_dict(), served / 'resnet18.pth')
+    digest = hashlib.sha256((served / 'resnet18.pth').read_bytes()).hexdigest()[:8]
+    (served / 'resnet18.pth').rename(served / f'resnet18-{digest}.pth')
+    server = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(_QuietHandler, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}/resnet18-{digest}.pth'
+    monkeypatch.setattr(mmengine_checkpoint, 'get_torchvision_models',
+                        lambda: {'resnet18': url})
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    try:
+        backbone = ResNet(depth=18, init_cfg=dict(type='Pretrained',
+                                                  checkpoint='torchvision://resnet18'))
+        backbone.init_weights()
+        for key, value in source.state_dict().items():
+            assert torch.equal(backbone.state_dict()[key], value), key
+        cached = [p.name for p in (tmp_path / 'hub/checkpoints').iterdir()]
+        url_hash = hashlib.sha256(url.encode()).hexdigest()[:8]
+        assert cached == [f'{url_hash}-resnet18-{digest}.pth']  # our weights-only reader
+        with pytest.raises(CheckpointError, match='no weights named'):
+            CheckpointLoader.load_checkpoint('torchvision://resnet9000')
+    finally:
+        server.shutdown()
