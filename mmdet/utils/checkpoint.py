@@ -9,6 +9,7 @@ allow-list of the numpy types training checkpoints hold; nothing else is unpickl
 """
 import fnmatch
 import hashlib
+import logging
 import os
 import pickle
 import re
@@ -155,15 +156,37 @@ def latest_checkpoint(folder: str) -> Optional[str]:
     except (OSError, UnicodeDecodeError) as err:
         raise CheckpointError(f'cannot read {record}: {err}; delete it, or resume from '
                               'a checkpoint (--resume CKPT)') from None
-    if not name or not name.isprintable():
-        raise CheckpointError(f'{record} is {"empty" if not name else "damaged"}: it should '
-                              'name the last checkpoint; delete it, or resume from a '
-                              'checkpoint (--resume CKPT)')
+    if not name:
+        # mmengine's hook truncates the record, then writes it: a run killed between the
+        # two leaves it empty, after the (atomically saved) checkpoint it was to name
+        newest = newest_numbered_checkpoint(folder)
+        if newest is None:
+            raise CheckpointError(f'{record} is empty and {folder} holds no epoch_N.pth or '
+                                  'iter_N.pth; delete it, or resume from a checkpoint '
+                                  '(--resume CKPT)')
+        print_log(f'{record} is empty (a run killed while writing it); resuming from the '
+                  f'newest checkpoint, {newest}', logger='current', level=logging.WARNING)
+        return newest
+    if not name.isprintable():
+        raise CheckpointError(f'{record} is damaged: it should name the last checkpoint; '
+                              'delete it, or resume from a checkpoint (--resume CKPT)')
     path = os.path.join(folder, os.path.basename(name))
     if not os.path.isfile(path):
         raise CheckpointError(f'{record} names {name}, and {folder} has no such checkpoint; '
                               'delete the record, or resume from a checkpoint (--resume CKPT)')
     return path
+
+
+def newest_numbered_checkpoint(folder: str) -> Optional[str]:
+    """The newest ``epoch_N.pth`` or ``iter_N.pth`` in ``folder`` (latest written, then
+    highest N), or None."""
+    found = []
+    for name in os.listdir(folder):
+        match = re.fullmatch(r'(?:epoch|iter)_(\d+)\.pth', name)
+        path = os.path.join(folder, name)
+        if match and os.path.isfile(path):
+            found.append((os.path.getmtime(path), int(match.group(1)), path))
+    return max(found)[2] if found else None
 
 
 def extract_state_dict(ckpt: dict, revise_keys: Iterable[Tuple[str, str]] = ((r'^module\.', ''),)

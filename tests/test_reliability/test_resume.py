@@ -41,7 +41,18 @@ def test_copied_work_dir_resumes_from_its_own_checkpoint(toy, tmp_path):
     assert runner.epoch == 2 and (copy / 'epoch_2.pth').exists()
 
 
-@pytest.mark.parametrize('record, error', [('', 'is empty'), ('\x00\x01garbage\n\n', 'is damaged'),
+def test_empty_record_of_a_run_killed_while_writing_it_resumes_from_the_newest(toy, tmp_path):
+    _, cfg, _ = toy
+    work = tmp_path / 'work'
+    run_train(cfg, work, cfg_options={'train_cfg.max_epochs': 2})
+    (work / 'last_checkpoint').write_text('')  # the hook truncated it, then was killed
+    assert latest_checkpoint(str(work)) == str(work / 'epoch_2.pth')
+    runner = run_train(cfg, work, resume='auto', cfg_options={'train_cfg.max_epochs': 3})
+    assert runner.epoch == 3 and (work / 'epoch_3.pth').exists()
+
+
+@pytest.mark.parametrize('record, error', [('', 'is empty and'),
+                                           ('\x00\x01garbage\n\n', 'is damaged'),
                                            ('/elsewhere/epoch_9.pth', 'has no such checkpoint')])
 def test_broken_last_checkpoint_record_is_a_clear_error(toy, tmp_path, record, error):
     _, cfg, _ = toy
