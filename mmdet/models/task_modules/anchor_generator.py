@@ -118,17 +118,21 @@ class AnchorGenerator:
             y_center = self.center_offset * base_size
         else:
             x_center, y_center = center
+        ws, hs = self.anchor_sizes(base_size, scales, ratios)
+        return torch.stack([x_center - 0.5 * ws, y_center - 0.5 * hs,
+                            x_center + 0.5 * ws, y_center + 0.5 * hs], dim=-1)
+
+    def anchor_sizes(self, base_size: Union[int, float], scales: Tensor,
+                     ratios: Tensor) -> Tuple[Tensor, Tensor]:
+        """Widths and heights of one level's base anchors (ratio = h / w)."""
         # Same float32 operation order as mmdetection, so anchors match bit for bit.
         h_ratios = torch.sqrt(ratios)
         w_ratios = 1 / h_ratios
         if self.scale_major:
-            ws = (base_size * w_ratios[:, None] * scales[None, :]).reshape(-1)
-            hs = (base_size * h_ratios[:, None] * scales[None, :]).reshape(-1)
-        else:
-            ws = (base_size * scales[:, None] * w_ratios[None, :]).reshape(-1)
-            hs = (base_size * scales[:, None] * h_ratios[None, :]).reshape(-1)
-        return torch.stack([x_center - 0.5 * ws, y_center - 0.5 * hs,
-                            x_center + 0.5 * ws, y_center + 0.5 * hs], dim=-1)
+            return ((base_size * w_ratios[:, None] * scales[None, :]).reshape(-1),
+                    (base_size * h_ratios[:, None] * scales[None, :]).reshape(-1))
+        return ((base_size * scales[:, None] * w_ratios[None, :]).reshape(-1),
+                (base_size * scales[:, None] * h_ratios[None, :]).reshape(-1))
 
     # ------------------------------------------------------------------ grid priors
     @staticmethod
@@ -211,3 +215,23 @@ class AnchorGenerator:
                 f'octave_base_scale={self.octave_base_scale}, '
                 f'scales_per_octave={self.scales_per_octave}, centers={self.centers}, '
                 f'center_offset={self.center_offset}, num_levels={self.num_levels})')
+
+
+@TASK_UTILS.register_module()
+class LegacyAnchorGenerator(AnchorGenerator):
+    """mmdetection v1's anchors, for models trained with it (``configs/legacy_1.x``):
+    a box of width ``w`` spans ``w - 1`` pixels (the "+1" convention), the base anchor
+    is centred at ``center_offset * (base_size - 1)`` (v1 used ``center_offset=0.5``)
+    and its corners are rounded to whole pixels."""
+
+    def gen_single_level_base_anchors(self, base_size: Union[int, float], scales: Tensor,
+                                      ratios: Tensor,
+                                      center: Optional[Tuple[float, float]] = None) -> Tensor:
+        if center is None:
+            x_center = y_center = self.center_offset * (base_size - 1)
+        else:
+            x_center, y_center = center
+        ws, hs = self.anchor_sizes(base_size, scales, ratios)
+        half_w, half_h = 0.5 * (ws - 1), 0.5 * (hs - 1)
+        return torch.stack([x_center - half_w, y_center - half_h,
+                            x_center + half_w, y_center + half_h], dim=-1).round()

@@ -167,7 +167,8 @@ class Shared2FCBBoxHead(BaseModule):
         if rois.shape[0] == 0:
             return rois.new_zeros(0, bbox_preds.shape[1])
         boxes = self.bbox_coder.decode(rois[:, 1:], bbox_preds, max_shape=None)
-        limits = rois.new_tensor([[m['img_shape'][1], m['img_shape'][0]]
+        offset = getattr(self.bbox_coder, 'size_offset', 0.)  # v1 clips to W - 1, H - 1
+        limits = rois.new_tensor([[m['img_shape'][1] - offset, m['img_shape'][0] - offset]
                                   for m in batch_img_metas])[rois[:, 0].long()]
         boxes = boxes.view(boxes.shape[0], -1, 2)
         boxes = torch.minimum(boxes.clamp(min=0), limits[:, None, :])

@@ -30,6 +30,7 @@ class DeltaXYWHBBoxCoder(BaseBBoxCoder):
     """
 
     encode_size = 4
+    size_offset = 0.  # a box's width is x2 - x1 + size_offset (1 in mmdetection v1)
 
     def __init__(self,
                  target_means: Sequence[float] = (0., 0., 0., 0.),
@@ -52,7 +53,7 @@ class DeltaXYWHBBoxCoder(BaseBBoxCoder):
                              f'{bboxes.size(0)} vs {gt_bboxes.size(0)}')
         if bboxes.size(-1) != 4 or gt_bboxes.size(-1) != 4:
             raise ValueError('encode expects boxes with 4 coordinates')
-        return bbox2delta(bboxes, gt_bboxes, self.means, self.stds)
+        return bbox2delta(bboxes, gt_bboxes, self.means, self.stds, self.size_offset)
 
     def decode(self, bboxes: Tensor, pred_bboxes: Tensor,
                max_shape: Optional[Sequence[int]] = None,
@@ -69,19 +70,20 @@ class DeltaXYWHBBoxCoder(BaseBBoxCoder):
         if pred_bboxes.dim() == 2:
             return delta2bbox(bboxes, pred_bboxes, self.means, self.stds, max_shape,
                               wh_ratio_clip, self.clip_border, self.add_ctr_clamp,
-                              self.ctr_clamp)
+                              self.ctr_clamp, self.size_offset)
         lead = pred_bboxes.shape[:-1]
         out = delta2bbox(bboxes.reshape(-1, bboxes.size(-1)),
                          pred_bboxes.reshape(-1, pred_bboxes.size(-1)), self.means,
                          self.stds, max_shape, wh_ratio_clip, self.clip_border,
-                         self.add_ctr_clamp, self.ctr_clamp)
+                         self.add_ctr_clamp, self.ctr_clamp, self.size_offset)
         return out.reshape(*lead, pred_bboxes.size(-1))
 
 
 def bbox2delta(proposals: Tensor, gt: Tensor,
                means: Sequence[float] = (0., 0., 0., 0.),
-               stds: Sequence[float] = (1., 1., 1., 1.)) -> Tensor:
-    """Deltas of ``gt`` w.r.t. ``proposals`` (both ``(..., 4)``), normalised."""
+               stds: Sequence[float] = (1., 1., 1., 1.), size_offset: float = 0.) -> Tensor:
+    """Deltas of ``gt`` w.r.t. ``proposals`` (both ``(..., 4)``), normalised; a box is
+    ``x2 - x1 + size_offset`` wide."""
     if proposals.size() != gt.size():
         raise ValueError(f'proposals {tuple(proposals.shape)} and gt '
                          f'{tuple(gt.shape)} differ in shape')
@@ -89,13 +91,13 @@ def bbox2delta(proposals: Tensor, gt: Tensor,
     gt = gt.float()
     p_cx = (proposals[..., 0] + proposals[..., 2]) * 0.5
     p_cy = (proposals[..., 1] + proposals[..., 3]) * 0.5
-    p_w = proposals[..., 2] - proposals[..., 0]
-    p_h = proposals[..., 3] - proposals[..., 1]
+    p_w = proposals[..., 2] - proposals[..., 0] + size_offset
+    p_h = proposals[..., 3] - proposals[..., 1] + size_offset
 
     g_cx = (gt[..., 0] + gt[..., 2]) * 0.5
     g_cy = (gt[..., 1] + gt[..., 3]) * 0.5
-    g_w = gt[..., 2] - gt[..., 0]
-    g_h = gt[..., 3] - gt[..., 1]
+    g_w = gt[..., 2] - gt[..., 0] + size_offset
+    g_h = gt[..., 3] - gt[..., 1] + size_offset
 
     deltas = torch.stack([(g_cx - p_cx) / p_w, (g_cy - p_cy) / p_h,
                           torch.log(g_w / p_w), torch.log(g_h / p_h)], dim=-1)
@@ -117,8 +119,11 @@ def delta2bbox(rois: Tensor, deltas: Tensor,
                wh_ratio_clip: float = 16 / 1000,
                clip_border: bool = True,
                add_ctr_clamp: bool = False,
-               ctr_clamp: int = 32) -> Tensor:
-    """Boxes ``(N, 4k)`` from ``rois`` ``(N, 4)`` and deltas ``(N, 4k)``."""
+               ctr_clamp: int = 32,
+               size_offset: float = 0.) -> Tensor:
+    """Boxes ``(N, 4k)`` from ``rois`` ``(N, 4)`` and deltas ``(N, 4k)``. With
+    ``size_offset`` (mmdetection v1: 1) a roi is ``x2 - x1 + size_offset`` wide and
+    boxes are clipped to ``[0, W - size_offset]``, ``[0, H - size_offset]``."""
     num_rois = deltas.size(0)
     num_groups = deltas.size(1) // 4
     if num_rois == 0:
@@ -132,6 +137,8 @@ def delta2bbox(rois: Tensor, deltas: Tensor,
     ref = rois.repeat(1, num_groups).reshape(-1, 4)
     p_xy = (ref[:, :2] + ref[:, 2:]) * 0.5
     p_wh = ref[:, 2:] - ref[:, :2]
+    if size_offset:
+        p_wh = p_wh + size_offset
 
     shift_xy = p_wh * d_xy
     max_ratio = abs(math.log(wh_ratio_clip))
@@ -146,5 +153,6 @@ def delta2bbox(rois: Tensor, deltas: Tensor,
     half = g_wh * 0.5
     boxes = torch.cat([g_xy - half, g_xy + half], dim=-1)
     if clip_border and max_shape is not None:
-        boxes = clip_boxes(boxes, _as_hw(max_shape))
+        h, w = _as_hw(max_shape)
+        boxes = clip_boxes(boxes, (h - size_offset, w - size_offset))
     return boxes.reshape(num_rois, -1)

@@ -1,0 +1,132 @@
+"""mmdetection v1 checkpoints (the layout of the SimCal paper's release) in this
+toolbox's (mmdetection 2.x/3.x) layout.
+
+Two-stage detectors: ``bbox_head.*`` and ``mask_head.*`` move under ``roi_head.``; v1
+put the background class FIRST, so the classifier's background row moves to the end,
+and class-wise box regression (4 rows per class) and mask logits (a channel per class)
+lose their background rows, which v1 trained but never used. Class-agnostic heads (4
+regression rows, 1 mask channel) keep theirs.
+
+SimCal calibration heads as the original code saved them: ``feat_classifier.fc1``,
+``fc2``, ``fc_classifier`` (3-fc heads) or ``feat_extractor.fc1``, ``fc2`` (2fc_rand),
+background first, become ``roi_head.calib_head.*`` (background last).
+"""
+from collections import OrderedDict
+from typing import Dict, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from .checkpoint import CheckpointError
+
+V1_ROI_HEADS = ('bbox_head.', 'mask_head.')
+CALIB_PREFIX = 'roi_head.calib_head.'
+V1_CALIB_LAYERS = {  # (original module, our layer) per head layout
+    '3fc': (('feat_classifier.fc1', 'shared_fcs.0'), ('feat_classifier.fc2', 'shared_fcs.1'),
+            ('feat_classifier.fc_classifier', 'fc_cls')),
+    '2fc': (('feat_extractor.fc1', 'shared_fcs.0'), ('feat_extractor.fc2', 'fc_cls')),
+}
+
+
+def is_v1_detector(state: Dict[str, Tensor]) -> bool:
+    """The v1 layout: RoI heads at the top level, none under ``roi_head.``."""
+    return (any(k.startswith(V1_ROI_HEADS) for k in state)
+            and not any(k.startswith('roi_head.') for k in state))
+
+
+def _background_last(value: Tensor) -> Tensor:
+    return torch.cat([value[1:], value[:1]])
+
+
+def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = None,
+                        source: str = 'checkpoint') -> Tuple['OrderedDict[str, Tensor]', dict]:
+    """The v1 two-stage ``state`` in the current layout, and what was found
+    (``num_classes``, ``reg_class_agnostic``, ``mask_class_agnostic``)."""
+    if not is_v1_detector(state):
+        raise CheckpointError(f'{source} is not an mmdetection v1 two-stage checkpoint (no '
+                              'top-level bbox_head.*; roi_head.* means it is already 2.x/3.x)')
+    cls_weight = state.get('bbox_head.fc_cls.weight')
+    if cls_weight is None:
+        raise CheckpointError(f'{source} has no bbox_head.fc_cls.weight')
+    classes = cls_weight.shape[0] - 1
+    if num_classes is not None and num_classes != classes:
+        raise CheckpointError(f'{source}: bbox_head.fc_cls.weight has {classes} classes '
+                              f'(+ background, shape {tuple(cls_weight.shape)}), '
+                              f'--num-classes says {num_classes}')
+    found = dict(num_classes=classes)
+    out = OrderedDict()
+    for key, value in state.items():
+        if key.startswith('bbox_head.fc_cls.'):
+            value = _background_last(value)
+        elif key.startswith('bbox_head.fc_reg.'):
+            found['reg_class_agnostic'] = _check_rows(
+                source, key, value, 4 * (classes + 1), 4, classes)
+            value = value if found['reg_class_agnostic'] else value[4:]
+        elif key.startswith('mask_head.conv_logits.'):
+            found['mask_class_agnostic'] = _check_rows(
+                source, key, value, classes + 1, 1, classes)
+            value = value if found['mask_class_agnostic'] else value[1:]
+        out['roi_head.' + key if key.startswith(V1_ROI_HEADS) else key] = value
+    return out, found
+
+
+def _check_rows(source: str, key: str, value: Tensor, class_wise: int, agnostic: int,
+                classes: int) -> bool:
+    """True for the class-agnostic row count; an error for any count but the two."""
+    rows = value.shape[0]
+    if rows not in (class_wise, agnostic):
+        raise CheckpointError(f'{source}: {key} has shape {tuple(value.shape)}: expected '
+                              f'{class_wise} rows (class-wise, {classes} classes + '
+                              f'background) or {agnostic} (class-agnostic)')
+    return rows == agnostic
+
+
+def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] = None,
+                          source: str = 'calibration head') -> 'OrderedDict[str, Tensor]':
+    """A SimCal head as the original saved it, as ``roi_head.calib_head.*`` weights
+    (background last; a classifier saved without bias gets a zero one)."""
+    layout = next((name for name, layers in V1_CALIB_LAYERS.items()
+                   if all(f'{old}.weight' in state for old, _ in layers)), None)
+    if layout is None:
+        raise CheckpointError(f'{source} is not a SimCal calibration head as the original '
+                              'saves them (feat_classifier.fc1/fc2/fc_classifier or '
+                              'feat_extractor.fc1/fc2)')
+    layers = V1_CALIB_LAYERS[layout]
+    out = OrderedDict()
+    for i, (old, new) in enumerate(layers):
+        weight = state[f'{old}.weight']
+        bias = state.get(f'{old}.bias', weight.new_zeros(weight.shape[0]))
+        if i == len(layers) - 1:
+            classes = weight.shape[0] - 1
+            if num_classes is not None and classes != num_classes:
+                raise CheckpointError(
+                    f'{source}: {old}.weight has {classes} classes (+ background, shape '
+                    f'{tuple(weight.shape)}), the detector {num_classes}')
+            weight, bias = _background_last(weight), _background_last(bias)
+        out[f'{CALIB_PREFIX}{new}.weight'] = weight
+        out[f'{CALIB_PREFIX}{new}.bias'] = bias
+    out[f'{CALIB_PREFIX}calibrated'] = torch.tensor(True)
+    return out
+
+
+def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int] = None,
+                          calib_head: Optional[str] = None) -> dict:
+    """Write ``out_file``: the v1 detector ``in_file`` in the current layout, merged with
+    the original SimCal head ``calib_head`` if given; ``meta['converted_from']`` records
+    the sources. Returns what was found (see :func:`upgrade_v1_detector`). Nothing is
+    written when either input does not convert."""
+    import os.path as osp
+
+    from .checkpoint import extract_state_dict, read_checkpoint
+    from .io import atomic_write
+    state, found = upgrade_v1_detector(extract_state_dict(read_checkpoint(in_file)),
+                                       num_classes, source=in_file)
+    sources = dict(detector=osp.abspath(in_file), layout='mmdetection v1',
+                   tool='tools/model_converters/upgrade_model_version.py', **found)
+    if calib_head is not None:
+        state.update(upgrade_v1_calib_head(extract_state_dict(read_checkpoint(calib_head)),
+                                           found['num_classes'], source=calib_head))
+        sources['calib_head'] = osp.abspath(calib_head)
+    atomic_write(out_file, lambda f: torch.save(
+        dict(state_dict=state, meta=dict(converted_from=sources)), f))
+    return found

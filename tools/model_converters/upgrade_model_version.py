@@ -1,0 +1,36 @@
+"""Convert an mmdetection v1 two-stage checkpoint (e.g. the SimCal paper's released
+models) to this toolbox's layout, optionally merged with the original SimCal
+calibration head into one calibrated checkpoint:
+
+    python tools/model_converters/upgrade_model_version.py OLD.pth NEW.pth [--num-classes N]
+        [--calib-head HEAD.pth]
+
+Then test with a legacy config (configs/simcal/released/, configs/legacy_1.x/); for
+'dual' mode add the training counts: python tools/misc/add_train_counts.py NEW.pth
+TRAIN_ANN.json OUT.pth.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmdet.utils.model_versions import convert_v1_checkpoint  # noqa: E402
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description='mmdetection v1 checkpoint -> current layout')
+    parser.add_argument('in_file', help='v1 checkpoint')
+    parser.add_argument('out_file', help='converted checkpoint')
+    parser.add_argument('--num-classes', type=int, help='expected number of classes (checked)')
+    parser.add_argument('--calib-head', help="the original SimCal code's calibration head, "
+                                             'merged into the output')
+    args = parser.parse_args(argv)
+    found = convert_v1_checkpoint(args.in_file, args.out_file, args.num_classes,
+                                  args.calib_head)
+    print(f'{args.out_file}: {found}')
+    return found
+
+
+if __name__ == '__main__':
+    main()
