@@ -19,7 +19,6 @@ from mmdet.structures.bbox import bbox2roi
 from data_testing import rle_to_masks
 
 ATOL = 1e-4
-BOX_RTOL = 1e-6  # ~8 float32 ulp of a pixel coordinate
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -53,18 +52,10 @@ def feats(model, batch):
         return model.extract_feat(batch['inputs'])
 
 
-def _close(ours, theirs, atol=ATOL, what='', rtol=0.0):
-    """Equal up to ``atol + rtol * |theirs|`` element-wise (rtol covers float32
-    rounding of pixel coordinates, which differs by a few ulp between CPU kernels)."""
+def _close(ours, theirs, atol=ATOL, what=''):
     assert ours.shape == theirs.shape, f'{what}: shape {ours.shape} != {theirs.shape}'
-    if not ours.numel():
-        return
-    ours, theirs = ours.float(), theirs.float()
-    excess = (ours - theirs).abs() - (atol + rtol * theirs.abs())
-    worst = excess.argmax()
-    assert excess.flatten()[worst] <= 0, (
-        f'{what}: max abs diff {(ours - theirs).abs().max().item()} beyond '
-        f'{atol} + {rtol} * |value| (at value {theirs.flatten()[worst].item()})')
+    diff = (ours.float() - theirs.float()).abs().max().item() if ours.numel() else 0.0
+    assert diff <= atol, f'{what}: max abs diff {diff} > {atol}'
 
 
 def test_preprocessing(batch, reference):
@@ -143,7 +134,9 @@ def test_end_to_end_detections_and_masks(model, batch, reference):
     for i, (sample, ref) in enumerate(zip(samples, detections)):
         pred = sample.pred_instances
         assert torch.equal(pred.labels, ref['labels']), f'image {i}: labels differ'
-        _close(pred.bboxes, ref['bboxes'], ATOL, f'image {i} boxes', rtol=BOX_RTOL)
+        # 1e-3 px as for the proposals (and the file's README): box-head inputs differ by
+        # float rounding of the folded BN, which MKL/oneDNN kernels round differently per CPU
+        _close(pred.bboxes, ref['bboxes'], 1e-3, f'image {i} boxes')
         _close(pred.scores, ref['scores'], ATOL, f'image {i} scores')
         masks = pred.masks.to_bitmap()
         assert masks.shape == ref['masks'].shape
