@@ -22,6 +22,14 @@ def run_tool(*args, timeout: int = 600) -> subprocess.CompletedProcess:
     return proc
 
 
+def run_tool_failing(*args, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python ARGS`` that must exit non-zero (a refused input); returns the run."""
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=tool_env(),
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode != 0, 'the tool succeeded: ' + proc.stdout[-2000:]
+    return proc
+
+
 def load_tool(relative_path: str):
     """The module of a tool script (e.g. ``'tools/analysis/benchmark.py'``), imported by
     path, so that tests can call its functions."""
@@ -50,3 +58,25 @@ def assert_same_values(a, b) -> None:
         np.testing.assert_array_equal(a, b)
     else:
         assert a == b
+
+
+def write_tiny_simcal_config(path, base, data_root: str, model_options: str = ''):
+    """A SimCal config on ``base`` for the 8-class data of ``make_toy_lvis`` at
+    ``data_root``: 4 classes per iteration, 3 iterations, a checkpoint at the last;
+    ``model_options`` (e.g. ``"test_cfg=dict(...)"``) go into ``model``."""
+    Path(path).write_text(f"""
+_base_ = ['{base}']
+data_root = '{data_root}'
+model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)),
+             {model_options})
+train_dataloader = dict(batch_sampler=dict(num_classes_per_iter=4),
+                        dataset=dict(dataset=dict(data_root=data_root)))
+test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+test_evaluator = dict(ann_file=data_root + 'annotations/lvis_toy_val.json',
+                      train_ann_file=data_root + 'annotations/lvis_toy_train.json')
+train_cfg = dict(max_iters=3)
+param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=3, milestones=[2])]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
+custom_hooks = []
+""")
+    return path

@@ -6,6 +6,8 @@ from mmengine.runner import CheckpointLoader
 
 from mmdet.utils.checkpoint import (CheckpointError, extract_state_dict, latest_checkpoint,
                                     register_checkpoint_loaders)
+from mmdet.utils.model_versions import (check_checkpoint_version, check_head_layout,
+                                        config_convention)
 from .config import (apply_run_options, check_sections, load_config, place_metric_outputs,
                      setup_cfg_for_device)
 from .train import TRAIN_SECTIONS, last_checkpoint, run_training
@@ -23,7 +25,9 @@ def check_detector_checkpoint(cfg: Config, path: str) -> None:
     detector, for its number of classes (the runner's strict load then checks each
     weight)."""
     register_checkpoint_loaders()
-    state = extract_state_dict(CheckpointLoader.load_checkpoint(path, 'cpu'))
+    ckpt = CheckpointLoader.load_checkpoint(path, 'cpu')
+    state = extract_state_dict(ckpt)
+    check_checkpoint_version(ckpt, state, config_convention(cfg.model), path)
     missing = [p for p in detector_parts(cfg.model) if not any(k.startswith(p) for k in state)]
     if missing:
         raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
@@ -35,6 +39,7 @@ def check_detector_checkpoint(cfg: Config, path: str) -> None:
             f'{path} classifies {weight.shape[0] - 1} classes (+ background), the config '
             f'{num_classes} (model.roi_head.bbox_head.num_classes): calibrate a detector '
             'trained on this dataset')
+    check_head_layout(cfg.model, state, path)
 
 
 def build_calibration_cfg(config: str, load_from: Optional[str] = None,

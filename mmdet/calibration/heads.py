@@ -115,3 +115,24 @@ class CalibrationHead(BaseModule):
                 "'dual' mode cannot apply T. Add them with tools/misc/add_train_counts.py "
                 'CKPT TRAIN_ANN_FILE OUT')
         return calibrated_columns(counts, threshold)
+
+
+COUNTS_KEY = 'roi_head.calib_head.train_instance_counts'
+
+
+def put_train_counts(state: dict, train_ann_file: str, source: str = 'checkpoint') -> list:
+    """Write the training instance counts of ``train_ann_file`` (per label, in
+    category-id order, as the datasets number them) into the calibrated head of the
+    weights ``state``; returns them."""
+    from lvis_api import load_train_counts
+    from mmdet.utils import CheckpointError
+    fc_cls = state.get('roi_head.calib_head.fc_cls.weight')
+    if fc_cls is None or not bool(state.get('roi_head.calib_head.calibrated', False)):
+        raise CheckpointError(f'{source} holds no calibrated roi_head.calib_head')
+    by_id = load_train_counts(train_ann_file)
+    counts = [by_id[cat_id] for cat_id in sorted(by_id)]
+    if len(counts) != fc_cls.shape[0] - 1:
+        raise ValueError(f'{train_ann_file} has {len(counts)} categories, the calibration '
+                         f'head of {source} {fc_cls.shape[0] - 1} classes')
+    state[COUNTS_KEY] = torch.tensor(counts, dtype=torch.long)
+    return counts

@@ -25,9 +25,10 @@ from mmengine.runner import CheckpointLoader
 from mmengine.runner import Runner as _Runner
 
 from mmdet.registry import HOOKS, RUNNERS
-from .run_checks import RunChecksHook
 from mmdet.utils.checkpoint import (extract_state_dict, load_state_dict, partial_load_of,
                                     register_checkpoint_loaders)
+from mmdet.utils.model_versions import check_checkpoint_version, model_convention
+from .run_checks import RunChecksHook
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -143,8 +144,10 @@ class Runner(_Runner):
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        load_state_dict(model, extract_state_dict(checkpoint, revise_keys), strict=True,
-                        source=filename, **partial_load_of(self.cfg))
+        state = extract_state_dict(checkpoint, revise_keys)
+        check_checkpoint_version(checkpoint, state, model_convention(model), filename)
+        load_state_dict(model, state, strict=True, source=filename,
+                        **partial_load_of(self.cfg))
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 

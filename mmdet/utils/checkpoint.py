@@ -212,6 +212,9 @@ def compare_state_dicts(model_state: Dict[str, torch.Tensor], state: Dict[str, t
     return missing, unexpected, mismatched
 
 
+AGNOSTIC_SENSITIVE = ('*bbox_head*.fc_reg.*', '*mask_head*.conv_logits.*')
+
+
 def _matches(key: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(key, p) for p in patterns)
 
@@ -247,6 +250,11 @@ def load_state_dict(model: nn.Module, state: Dict[str, torch.Tensor], strict: bo
         if refused_shape:
             refused.append(f'{len(refused_shape)} weights of {source} do not fit the '
                            f'model: {_listed(refused_shape, 6)}')
+            if any(_matches(m.split(':')[0], AGNOSTIC_SENSITIVE) for m in refused_shape):
+                refused.append('A class-wise head has 4 regression rows (1 mask channel) '
+                               'per class, a class-agnostic one 4 (1): the config\'s '
+                               'bbox_head.reg_class_agnostic and mask_head.class_agnostic '
+                               'must be those the checkpoint was trained with.')
     if refused:
         raise CheckpointError(
             '\n'.join(refused) + '\nThe checkpoint does not fit the config\'s model. If '
@@ -286,8 +294,11 @@ def load_checkpoint(model: nn.Module, filename: Union[str, Path], map_location='
     """Load a checkpoint (a file or URL, read by mmengine's checkpoint loader) into
     ``model`` as :func:`load_state_dict` does; returns the checkpoint dict."""
     register_checkpoint_loaders()
+    from .model_versions import check_checkpoint_version, model_convention
     ckpt = CheckpointLoader.load_checkpoint(str(filename), map_location, logger=logger)
-    load_state_dict(model, extract_state_dict(ckpt), strict=strict,
+    state = extract_state_dict(ckpt)
+    check_checkpoint_version(ckpt, state, model_convention(model), str(filename))
+    load_state_dict(model, state, strict=strict,
                     allow_missing=allow_missing, allow_reinit=allow_reinit,
                     source=str(filename), logger=logger)
     return ckpt

@@ -34,6 +34,92 @@ def is_v1_detector(state: Dict[str, Tensor]) -> bool:
             and not any(k.startswith('roi_head.') for k in state))
 
 
+V1_MODULE_TYPES = ('LegacyAnchorGenerator', 'LegacyDeltaXYWHBBoxCoder')
+CONVERTER = 'tools/model_converters/upgrade_model_version.py'
+
+
+def checkpoint_convention(ckpt: dict) -> Optional[str]:
+    """The box convention a checkpoint was trained with, as far as its meta tells: 'v1'
+    (converted from mmdetection v1, or trained with a config of v1 modules), 'current'
+    (trained with a config without them) or None (unknown, e.g. no meta)."""
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    if (meta.get('converted_from') or {}).get('layout') == 'mmdetection v1':
+        return 'v1'
+    cfg_text = meta.get('cfg')
+    if cfg_text is None:
+        return None
+    return 'v1' if any(t in str(cfg_text) for t in V1_MODULE_TYPES) else 'current'
+
+
+def model_convention(model) -> str:
+    """'v1' when the model decodes or generates boxes with mmdetection v1's modules."""
+    for module in model.modules():
+        for name in ('prior_generator', 'bbox_coder'):
+            if type(getattr(module, name, None)).__name__ in V1_MODULE_TYPES:
+                return 'v1'
+    return 'current'
+
+
+def config_convention(model_cfg) -> str:
+    """:func:`model_convention` of the model a config would build."""
+    def types(node):
+        if isinstance(node, dict):
+            yield node.get('type')
+            for value in node.values():
+                yield from types(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                yield from types(value)
+    return 'v1' if any(t in V1_MODULE_TYPES for t in types(model_cfg)) else 'current'
+
+
+def check_head_layout(model_cfg, state: Dict[str, Tensor], source: str) -> None:
+    """Class-wise or class-agnostic box regression and masks as the config says (before a
+    calibration run: the runner's strict load would stop it only after loading the data)."""
+    roi_head = model_cfg.get('roi_head') or {}
+    bbox, mask = roi_head.get('bbox_head') or {}, roi_head.get('mask_head') or {}
+    classes = bbox.get('num_classes')
+    expected = {  # key: (rows, config key, class-agnostic)
+        'roi_head.bbox_head.fc_reg.weight': (
+            4 if bbox.get('reg_class_agnostic') else 4 * (classes or 0),
+            'model.roi_head.bbox_head.reg_class_agnostic', bbox.get('reg_class_agnostic')),
+        'roi_head.mask_head.conv_logits.weight': (
+            1 if mask.get('class_agnostic') else mask.get('num_classes', classes),
+            'model.roi_head.mask_head.class_agnostic', mask.get('class_agnostic'))}
+    for key, (rows, option, agnostic) in expected.items():
+        weight = state.get(key)
+        if weight is None or not rows or weight.shape[0] == rows:
+            continue
+        raise CheckpointError(
+            f'{source}: {key} has shape {tuple(weight.shape)}, the config\'s model '
+            f'{(rows, ) + tuple(weight.shape[1:])} ({option}={bool(agnostic)}): '
+            'use the config of the head the checkpoint was trained with')
+
+
+def check_checkpoint_version(ckpt: dict, state: Dict[str, Tensor], convention: str,
+                             source: str) -> None:
+    """A v1-layout checkpoint, or one trained with the other box convention than the
+    model's (``convention``), is an error saying what to do."""
+    if is_v1_detector(state):
+        raise CheckpointError(
+            f'{source} is an mmdetection v1 checkpoint (bbox_head.* at the top level, the '
+            f'background class first): convert it with python {CONVERTER} {source} '
+            'NEW.pth, and test NEW.pth with a v1 config (configs/legacy_1.x, '
+            'configs/simcal/released)')
+    trained = checkpoint_convention(ckpt)
+    if trained is not None and trained != convention:
+        what = {'v1': "mmdetection v1's box convention (+1 sizes, LegacyAnchorGenerator, "
+                      'LegacyDeltaXYWHBBoxCoder)',
+                'current': 'the current box convention (no Legacy* modules)'}
+        use = {'v1': 'a v1 config (configs/legacy_1.x, configs/simcal/released)',
+               'current': 'a config without Legacy* modules'}
+        raise CheckpointError(f"{source} was trained with {what[trained]}, the config's "
+                              f'model uses {what[convention]}: its boxes would be off. '
+                              f'Use {use[trained]}')
+
+
 def _background_last(value: Tensor) -> Tensor:
     return torch.cat([value[1:], value[:1]])
 
@@ -110,11 +196,13 @@ def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] =
 
 
 def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int] = None,
-                          calib_head: Optional[str] = None) -> dict:
+                          calib_head: Optional[str] = None,
+                          train_ann_file: Optional[str] = None) -> dict:
     """Write ``out_file``: the v1 detector ``in_file`` in the current layout, merged with
-    the original SimCal head ``calib_head`` if given; ``meta['converted_from']`` records
-    the sources. Returns what was found (see :func:`upgrade_v1_detector`). Nothing is
-    written when either input does not convert."""
+    the original SimCal head ``calib_head`` if given, with the training instance counts
+    of ``train_ann_file`` that 'dual' mode needs; ``meta['converted_from']`` records the
+    sources. Returns what was found (see :func:`upgrade_v1_detector`). Nothing is
+    written when an input does not convert."""
     import os.path as osp
 
     from .checkpoint import extract_state_dict, read_checkpoint
@@ -127,6 +215,13 @@ def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int
         state.update(upgrade_v1_calib_head(extract_state_dict(read_checkpoint(calib_head)),
                                            found['num_classes'], source=calib_head))
         sources['calib_head'] = osp.abspath(calib_head)
+        if train_ann_file is not None:
+            from mmdet.calibration.heads import put_train_counts
+            put_train_counts(state, train_ann_file, source=calib_head)
+            sources['train_ann_file'] = osp.abspath(train_ann_file)
+    elif train_ann_file is not None:
+        raise ValueError('training counts (--train-ann) go into a calibration head: give '
+                         'the head too (--calib-head)')
     atomic_write(out_file, lambda f: torch.save(
         dict(state_dict=state, meta=dict(converted_from=sources)), f))
     return found

@@ -12,7 +12,7 @@ from mmdet.apis import build_calibration_cfg
 from mmdet.registry import MODELS
 from mmdet.testing import make_toy_lvis
 from mmdet.utils.checkpoint import CheckpointError, read_checkpoint
-from tool_testing import load_tool, run_tool
+from tool_testing import load_tool, run_tool, write_tiny_simcal_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,20 +26,8 @@ def setup(tmp_path_factory):
                           num_val_images=4, image_size=(64, 64), seed=0)
     data_root = str(paths['data_root']) + '/'
     cfg_path = root / 'tiny_simcal.py'
-    cfg_path.write_text(f"""
-_base_ = ['{REPO}/configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py']
-data_root = '{data_root}'
-model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)))
-train_dataloader = dict(batch_sampler=dict(num_classes_per_iter=4),
-                        dataset=dict(dataset=dict(data_root=data_root)))
-test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-test_evaluator = dict(ann_file=data_root + 'annotations/lvis_toy_val.json',
-                      train_ann_file=data_root + 'annotations/lvis_toy_train.json')
-train_cfg = dict(max_iters=3)
-param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=3, milestones=[2])]
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
-custom_hooks = []
-""")
+    write_tiny_simcal_config(cfg_path, REPO / 'configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py',
+                             data_root)
     stage1 = Config.fromfile(str(REPO / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py')).model
     torch.manual_seed(0)
     detector = MODELS.build(stage1)

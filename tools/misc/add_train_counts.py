@@ -15,25 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from lvis_api import load_train_counts  # noqa: E402
-from mmdet.utils import CheckpointError, atomic_write, read_checkpoint  # noqa: E402
-
-KEY = 'roi_head.calib_head.train_instance_counts'
+from mmdet.calibration.heads import COUNTS_KEY as KEY  # noqa: E402
+from mmdet.calibration.heads import put_train_counts  # noqa: E402
+from mmdet.utils import atomic_write, read_checkpoint  # noqa: E402
 
 
 def add_train_counts(checkpoint: str, train_ann_file: str, out: str) -> list:
     """Writes ``out``; returns the counts per label."""
     ckpt = read_checkpoint(checkpoint)
-    state = ckpt.get('state_dict', ckpt)
-    fc_cls = state.get('roi_head.calib_head.fc_cls.weight')
-    if fc_cls is None or not bool(state.get('roi_head.calib_head.calibrated', False)):
-        raise CheckpointError(f'{checkpoint} holds no calibrated roi_head.calib_head')
-    by_id = load_train_counts(train_ann_file)
-    counts = [by_id[cat_id] for cat_id in sorted(by_id)]
-    if len(counts) != fc_cls.shape[0] - 1:
-        raise ValueError(f'{train_ann_file} has {len(counts)} categories, the calibration '
-                         f'head of {checkpoint} {fc_cls.shape[0] - 1} classes')
-    state[KEY] = torch.tensor(counts, dtype=torch.long)
+    counts = put_train_counts(ckpt.get('state_dict', ckpt), train_ann_file, checkpoint)
     atomic_write(out, lambda f: torch.save(ckpt, f))
     return counts
 

@@ -3,11 +3,11 @@ models) to this toolbox's layout, optionally merged with the original SimCal
 calibration head into one calibrated checkpoint:
 
     python tools/model_converters/upgrade_model_version.py OLD.pth NEW.pth [--num-classes N]
-        [--calib-head HEAD.pth]
+        [--calib-head HEAD.pth --train-ann TRAIN_ANN.json]
 
-Then test with a legacy config (configs/simcal/released/, configs/legacy_1.x/); for
-'dual' mode add the training counts: python tools/misc/add_train_counts.py NEW.pth
-TRAIN_ANN.json OUT.pth.
+--train-ann gives the merged head the training instance counts that 'dual' mode applies
+T to (those of the data it was calibrated on). Then test with a v1 config
+(configs/simcal/released/, configs/legacy_1.x/).
 """
 import argparse
 import os.path as osp
@@ -25,9 +25,11 @@ def main(argv=None) -> dict:
     parser.add_argument('--num-classes', type=int, help='expected number of classes (checked)')
     parser.add_argument('--calib-head', help="the original SimCal code's calibration head, "
                                              'merged into the output')
+    parser.add_argument('--train-ann', help='training annotation file whose instance '
+                                            "counts the merged head gets ('dual' mode)")
     args = parser.parse_args(argv)
     found = convert_v1_checkpoint(args.in_file, args.out_file, args.num_classes,
-                                  args.calib_head)
+                                  args.calib_head, args.train_ann)
     print(f'{args.out_file}: {found}')
     return found
 

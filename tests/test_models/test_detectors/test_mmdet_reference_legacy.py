@@ -13,6 +13,7 @@ from mmdet.utils import CheckpointError
 from mmdet.utils.model_versions import upgrade_v1_calib_head, upgrade_v1_detector
 
 from data_testing import load_reference, rle_to_masks
+from model_version_testing import v1_detector_layout
 
 BOX_ATOL, BOX_RTOL, SCORE_ATOL = 1e-3, 0., 1e-4  # the file README's tolerances
 
@@ -82,24 +83,6 @@ def test_original_simcal_head_gives_the_stored_logits(legacy, model):
     assert (logits - ref['cls_score']).abs().max() <= 1e-3
 
 
-def _v1_layout(state, agnostic_reg=False, agnostic_mask=False):
-    """The inverse of the converter, for tests: v1 key names, background first, random
-    background rows for class-wise heads."""
-    gen = torch.Generator().manual_seed(0)
-    out = {}
-    for key, value in state.items():
-        if key.startswith('roi_head.'):
-            key = key[len('roi_head.'):]
-        if key.startswith('bbox_head.fc_cls.'):
-            value = torch.cat([value[-1:], value[:-1]])
-        elif key.startswith('bbox_head.fc_reg.') and not agnostic_reg:
-            value = torch.cat([torch.randn(4, *value.shape[1:], generator=gen), value])
-        elif key.startswith('mask_head.conv_logits.') and not agnostic_mask:
-            value = torch.cat([torch.randn(1, *value.shape[1:], generator=gen), value])
-        out[key] = value
-    return out
-
-
 @pytest.mark.parametrize('agnostic', [False, True])
 def test_round_trip_of_class_wise_and_agnostic_detectors(agnostic):
     cfg = Config.fromfile('configs/toy/mask_rcnn_r18c16_fpn_tiny.py').model
@@ -107,7 +90,7 @@ def test_round_trip_of_class_wise_and_agnostic_detectors(agnostic):
     cfg.roi_head.mask_head.class_agnostic = agnostic
     torch.manual_seed(3)
     state = MODELS.build(cfg).state_dict()
-    back, found = upgrade_v1_detector(_v1_layout(state, agnostic, agnostic))
+    back, found = upgrade_v1_detector(v1_detector_layout(state, agnostic, agnostic))
     assert found['reg_class_agnostic'] == found['mask_class_agnostic'] == agnostic
     assert list(back) == list(state)
     for key, value in state.items():

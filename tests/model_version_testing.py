@@ -1,0 +1,40 @@
+"""The inverse of the v1 converter, for tests: current-layout weights in mmdetection v1's
+layout, as the SimCal paper's release stores them."""
+import torch
+
+
+def background_first(value):
+    return torch.cat([value[-1:], value[:-1]])
+
+
+def v1_detector_layout(state, agnostic_reg=False, agnostic_mask=False, seed=0):
+    """v1 key names (RoI heads without ``roi_head.``), background first, random background
+    rows for class-wise regression and masks (v1 trained them; a converter drops them)."""
+    gen = torch.Generator().manual_seed(seed)
+    out = {}
+    for key, value in state.items():
+        if key.startswith('roi_head.calib_head.'):
+            continue
+        if key.startswith('roi_head.'):
+            key = key[len('roi_head.'):]
+        if key.startswith('bbox_head.fc_cls.'):
+            value = background_first(value)
+        elif key.startswith('bbox_head.fc_reg.') and not agnostic_reg:
+            value = torch.cat([torch.randn(4, *value.shape[1:], generator=gen), value])
+        elif key.startswith('mask_head.conv_logits.') and not agnostic_mask:
+            value = torch.cat([torch.randn(1, *value.shape[1:], generator=gen), value])
+        out[key] = value
+    return out
+
+
+def v1_calib_head_layout(state, prefix='roi_head.calib_head.'):
+    """A 3-fc calibration head (``shared_fcs.0/1``, ``fc_cls``) as the original SimCal
+    code saves it: ``feat_classifier.fc1/fc2/fc_classifier``, background first."""
+    names = {'shared_fcs.0': 'fc1', 'shared_fcs.1': 'fc2', 'fc_cls': 'fc_classifier'}
+    out = {}
+    for ours, theirs in names.items():
+        for param in ('weight', 'bias'):
+            value = state[f'{prefix}{ours}.{param}']
+            out[f'feat_classifier.{theirs}.{param}'] = (
+                background_first(value) if ours == 'fc_cls' else value)
+    return out
