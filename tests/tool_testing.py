@@ -60,15 +60,13 @@ def assert_same_values(a, b) -> None:
         assert a == b
 
 
-def write_tiny_simcal_config(path, base, data_root: str, model_options: str = ''):
+def write_tiny_simcal_config(path, base, data_root: str):
     """A SimCal config on ``base`` for the 8-class data of ``make_toy_lvis`` at
-    ``data_root``: 4 classes per iteration, 3 iterations, a checkpoint at the last;
-    ``model_options`` (e.g. ``"test_cfg=dict(...)"``) go into ``model``."""
+    ``data_root``: 4 classes per iteration, 3 iterations, a checkpoint at the last."""
     Path(path).write_text(f"""
 _base_ = ['{base}']
 data_root = '{data_root}'
-model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)),
-             {model_options})
+model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_classes=8)))
 train_dataloader = dict(batch_sampler=dict(num_classes_per_iter=4),
                         dataset=dict(dataset=dict(data_root=data_root)))
 test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))

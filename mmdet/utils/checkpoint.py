@@ -132,8 +132,14 @@ def load_from_torchvision_weights_only(name: str, map_location=None) -> dict:
     return read_url_checkpoint(urls[model], map_location)
 
 
+def load_from_zoo_weights_only(name: str, map_location=None) -> dict:
+    """``zoo://NAME``: a published model (:mod:`mmdet.utils.zoo`) by its URL."""
+    from .zoo import zoo_url
+    return read_url_checkpoint(zoo_url(name), map_location)
+
+
 def register_checkpoint_loaders() -> None:
-    """Let mmengine's checkpoint loader read local files, http(s) URLs and
+    """Let mmengine's checkpoint loader read local files, http(s) URLs, ``zoo://`` and
     ``torchvision://`` names through :func:`read_checkpoint` (weights only, explicit
     allow-list). mmengine names a loader by its function name after ``load_from_``."""
     CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
@@ -141,6 +147,7 @@ def register_checkpoint_loaders() -> None:
                                      force=True)
     CheckpointLoader.register_scheme(('torchvision://', 'modelzoo://'),
                                      load_from_torchvision_weights_only, force=True)
+    CheckpointLoader.register_scheme('zoo://', load_from_zoo_weights_only, force=True)
 
 
 def latest_checkpoint(folder: str) -> Optional[str]:

@@ -47,7 +47,7 @@ def checkpoint_convention(ckpt: dict) -> Optional[str]:
         return None
     if (meta.get('converted_from') or {}).get('layout') == 'mmdetection v1':
         return 'v1'
-    cfg_text = meta.get('cfg')
+    cfg_text = meta.get('cfg', meta.get('config'))  # mmengine's key, mmdetection 2.x's
     if cfg_text is None:
         return None
     return 'v1' if any(t in str(cfg_text) for t in V1_MODULE_TYPES) else 'current'

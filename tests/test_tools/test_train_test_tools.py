@@ -3,6 +3,7 @@ after SIGKILL, and distributed (torchrun, 2 CPU processes) testing equal to one 
 import glob
 import json
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import torch
 
 from mmdet.testing import make_toy_lvis
 from mmdet.utils.checkpoint import read_checkpoint
+from http_testing import name_by_sha256, serve_folder
 from tool_testing import run_tool, tool_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,10 +86,12 @@ def test_resume_after_sigkill_reaches_the_same_weights(toy_config, trained):
 
 
 def _test_metrics(work_dir):
+    """The LVIS metrics of the test run in ``work_dir`` (no timings)."""
     logs = sorted(glob.glob(str(Path(work_dir) / '*' / '*.json')))
     assert logs, f'no metrics json in {work_dir}'
     with open(logs[-1]) as f:
-        return json.loads(f.read().strip().splitlines()[-1])
+        metrics = json.loads(f.read().strip().splitlines()[-1])
+    return {k: v for k, v in metrics.items() if k.startswith('lvis/')}
 
 
 def test_distributed_test_equals_single_process(toy_config, trained):
@@ -99,9 +103,8 @@ def test_distributed_test_equals_single_process(toy_config, trained):
              'tools/test.py', str(cfg), str(trained), '--launcher', 'pytorch',
              '--work-dir', str(dist), '--out', str(dist / 'results.pkl'))
     ours, theirs = _test_metrics(dist), _test_metrics(single)
-    keys = [k for k in theirs if k.startswith('lvis/')]
-    assert keys and 'lvis/segm_AP' in keys and 'lvis/bbox_bAP' in keys
-    assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}
+    assert 'lvis/segm_AP' in theirs and 'lvis/bbox_bAP' in theirs
+    assert ours == theirs
     with open(dist / 'results.pkl', 'rb') as f:
         img_ids = [r['img_id'] for r in pickle.load(f)]
     assert len(img_ids) == NUM_VAL and len(set(img_ids)) == NUM_VAL  # no padding duplicate
@@ -114,3 +117,26 @@ def test_distributed_training_runs(toy_config):
              'tools/train.py', str(cfg), '--launcher', 'pytorch', '--work-dir', str(work),
              '--cfg-options', 'train_cfg.max_epochs=1')
     assert (work / 'epoch_1.pth').exists()
+
+
+def test_test_tool_reads_a_published_checkpoint_by_url(toy_config, trained, tmp_path,
+                                                       monkeypatch):
+    """CKPT as an https-style URL (a local server): downloaded once into $TORCH_HOME,
+    its sha256 prefix checked; the same metrics as the local file."""
+    root, cfg = toy_config
+    served = tmp_path / 'served'
+    served.mkdir()
+    shutil.copy(trained, served / 'toy_mask_rcnn.pth')
+    name = name_by_sha256(served / 'toy_mask_rcnn.pth').name
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    requests = []
+    with serve_folder(served, requests) as url:
+        for run in ('url', 'url_cached'):
+            run_tool('tools/test.py', str(cfg), f'{url}/{name}', '--work-dir',
+                     str(root / run))
+    assert requests == [f'/{name}']
+    run_tool('tools/test.py', str(cfg), str(trained), '--work-dir', str(root / 'local'))
+    local = _test_metrics(root / 'local')
+    assert 'lvis/bbox_AP' in local and _test_metrics(root / 'url') == local
+    assert [p.name.split('-', 1)[1] for p in (tmp_path / 'torch_home/hub/checkpoints').iterdir()
+            ] == [name]

@@ -36,8 +36,7 @@ _base_ = ['{REPO}/configs/simcal/simcal_3fc_ft_r18c16_fpn_toy_lvis.py',
 model = {{{{_base_.v1_numerics}}}}
 """)
     cfg = root / 'tiny_simcal_v1.py'
-    # every detection scored, as the original tests (a random detector's scores are low)
-    write_tiny_simcal_config(cfg, v1, data_root, 'test_cfg=dict(rcnn=dict(score_thr=0.0))')
+    write_tiny_simcal_config(cfg, v1, data_root)  # v1 configs test without a score threshold
     torch.manual_seed(0)
     detector = MODELS.build(Config.fromfile(str(cfg)).model)
     detector.init_weights()

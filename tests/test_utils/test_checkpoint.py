@@ -4,6 +4,7 @@ from torch import nn
 
 from mmdet.utils import (CheckpointError, extract_state_dict, load_checkpoint, load_state_dict,
                          read_checkpoint)
+from http_testing import serve_folder
 
 
 def make_model():
@@ -79,10 +80,6 @@ def test_mmengine_loader_reads_weights_only_with_the_allow_list(tmp_path):
 
 
 def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, monkeypatch):
-    import functools
-    import http.server
-    import threading
-
     from mmdet.utils.checkpoint import register_checkpoint_loaders
     register_checkpoint_loaders()
     served = tmp_path / 'served'
@@ -91,18 +88,8 @@ def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, mo
     torch.save({'state_dict': model.state_dict()}, served / 'det.pth')
     torch.save({'obj': Custom()}, served / 'evil.pth')
     requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            requests.append(self.path)
-
-    server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
-    try:
-        url = f'http://127.0.0.1:{server.server_address[1]}'
+    with serve_folder(served, requests) as url:
         for _ in range(2):
             loaded = make_model()
             load_checkpoint(loaded, f'{url}/det.pth')
@@ -112,8 +99,6 @@ def test_http_checkpoints_are_downloaded_once_and_read_weights_only(tmp_path, mo
                 ] == ['det.pth']
         with pytest.raises(CheckpointError, match='evil.pth'):
             load_checkpoint(make_model(), f'{url}/evil.pth')
-    finally:
-        server.shutdown()
 
 
 def test_mmdet3_runner_checkpoint_is_read_weights_only(test_data):

@@ -1,15 +1,13 @@
 """tools/model_converters/publish_model.py: weights only, named by their sha256 prefix,
 and such names are checked when downloaded."""
-import functools
 import hashlib
-import http.server
-import threading
 
 import pytest
 import torch
 
 from mmdet.utils import CheckpointError, load_checkpoint, read_checkpoint
 from mmdet.utils.checkpoint import register_checkpoint_loaders
+from http_testing import name_by_sha256, serve_folder
 from tool_testing import run_tool
 
 
@@ -45,12 +43,8 @@ def test_download_checks_the_sha256_prefix_in_the_name(tmp_path, monkeypatch):
     digest = hashlib.sha256((served / 'plain.pth').read_bytes()).hexdigest()
     (served / f'good-{digest[:8]}.pth').write_bytes((served / 'plain.pth').read_bytes())
     (served / 'bad-0123abcd.pth').write_bytes((served / 'plain.pth').read_bytes())
-    server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(_QuietHandler, directory=str(served)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
-    url = f'http://127.0.0.1:{server.server_address[1]}'
-    try:
+    with serve_folder(served) as url:
         load_checkpoint(_model(), f'{url}/good-{digest[:8]}.pth')
         with pytest.raises(CheckpointError, match=r'bad-0123abcd\.pth: invalid hash value'):
             load_checkpoint(_model(), f'{url}/bad-0123abcd.pth')
@@ -58,13 +52,6 @@ def test_download_checks_the_sha256_prefix_in_the_name(tmp_path, monkeypatch):
             load_checkpoint(_model(), f'{url}/missing.pth')
         cached = sorted(p.name.split('-', 1)[1] for p in (tmp_path / 'hub/checkpoints').iterdir())
         assert cached == [f'good-{digest[:8]}.pth']  # nothing kept of the bad download
-    finally:
-        server.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def test_torchvision_names_download_weights_only_by_their_url(tmp_path, monkeypatch):
@@ -79,16 +66,12 @@ def test_torchvision_names_download_weights_only_by_their_url(tmp_path, monkeypa
     served.mkdir()
     source = ResNet(depth=18)
     torch.save(source.state_dict(), served / 'resnet18.pth')
-    digest = hashlib.sha256((served / 'resnet18.pth').read_bytes()).hexdigest()[:8]
-    (served / 'resnet18.pth').rename(served / f'resnet18-{digest}.pth')
-    server = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(_QuietHandler, directory=str(served)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f'http://127.0.0.1:{server.server_address[1]}/resnet18-{digest}.pth'
-    monkeypatch.setattr(mmengine_checkpoint, 'get_torchvision_models',
-                        lambda: {'resnet18': url})
+    name = name_by_sha256(served / 'resnet18.pth').name
     monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
-    try:
+    with serve_folder(served) as base:
+        url = f'{base}/{name}'
+        monkeypatch.setattr(mmengine_checkpoint, 'get_torchvision_models',
+                            lambda: {'resnet18': url})
         backbone = ResNet(depth=18, init_cfg=dict(type='Pretrained',
                                                   checkpoint='torchvision://resnet18'))
         backbone.init_weights()
@@ -96,8 +79,6 @@ def test_torchvision_names_download_weights_only_by_their_url(tmp_path, monkeypa
             assert torch.equal(backbone.state_dict()[key], value), key
         cached = [p.name for p in (tmp_path / 'hub/checkpoints').iterdir()]
         url_hash = hashlib.sha256(url.encode()).hexdigest()[:8]
-        assert cached == [f'{url_hash}-resnet18-{digest}.pth']  # our weights-only reader
+        assert cached == [f'{url_hash}-{name}']  # our weights-only reader
         with pytest.raises(CheckpointError, match='no weights named'):
             CheckpointLoader.load_checkpoint('torchvision://resnet9000')
-    finally:
-        server.shutdown()

@@ -1,0 +1,50 @@
+"""Published checkpoints by name: ``zoo://NAME`` wherever a checkpoint is read
+(``load_from``, the CKPT argument of the tools, ``init_detector``).
+
+mmdetection's LVIS models (Mask R-CNN with repeat factor sampling, t = 1e-3, and
+multi-scale training; mmdetection 2.x layout and numerics) are listed under their
+mmdetection names; each has the config of the same name in ``configs/lvis/``. Their
+file names end in a sha256 prefix, which the download checks.
+"""
+from typing import Dict, NamedTuple
+
+from .checkpoint import SHA256_PREFIX  # noqa: F401  (the names checked on download)
+
+
+class ZooModel(NamedTuple):
+    url: str
+    config: str
+    box_ap: float  # published (mmdetection's model zoo), not measured here
+    mask_ap: float
+
+
+_MMDET_LVIS = 'https://download.openmmlab.com/mmdetection/v2.0/lvis'
+
+ZOO: Dict[str, ZooModel] = {
+    'mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis_v0.5': ZooModel(
+        f'{_MMDET_LVIS}/mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis/'
+        'mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis-dbd06831.pth',
+        'configs/lvis/mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis_v0.5.py', 26.1, 25.9),
+    'mask_rcnn_r101_fpn_sample1e-3_mstrain_2x_lvis_v0.5': ZooModel(
+        f'{_MMDET_LVIS}/mask_rcnn_r101_fpn_sample1e-3_mstrain_2x_lvis/'
+        'mask_rcnn_r101_fpn_sample1e-3_mstrain_2x_lvis-54582ee2.pth',
+        'configs/lvis/mask_rcnn_r101_fpn_sample1e-3_mstrain_2x_lvis_v0.5.py', 27.1, 27.0),
+    'mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1': ZooModel(
+        f'{_MMDET_LVIS}/mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1/'
+        'mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1-aa78ac3d.pth',
+        'configs/lvis/mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1.py', 22.5, 21.7),
+    'mask_rcnn_r101_fpn_sample1e-3_mstrain_1x_lvis_v1': ZooModel(
+        f'{_MMDET_LVIS}/mask_rcnn_r101_fpn_sample1e-3_mstrain_1x_lvis_v1/'
+        'mask_rcnn_r101_fpn_sample1e-3_mstrain_1x_lvis_v1-ec55ce32.pth',
+        'configs/lvis/mask_rcnn_r101_fpn_sample1e-3_mstrain_1x_lvis_v1.py', 24.6, 23.6),
+}
+
+
+def zoo_url(name: str) -> str:
+    """The download URL of ``zoo://NAME`` (or of NAME)."""
+    from .checkpoint import CheckpointError
+    model = name.split('://', 1)[-1]
+    if model not in ZOO:
+        raise CheckpointError(f'{name}: no published model of that name; known: '
+                              f'{", ".join(sorted(ZOO))}')
+    return ZOO[model].url
