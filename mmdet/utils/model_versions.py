@@ -11,6 +11,7 @@ SimCal calibration heads as the original code saved them: ``feat_classifier.fc1`
 ``fc2``, ``fc_classifier`` (3-fc heads) or ``feat_extractor.fc1``, ``fc2`` (2fc_rand),
 background first, become ``roi_head.calib_head.*`` (background last).
 """
+import re
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
@@ -29,8 +30,10 @@ V1_CALIB_LAYERS = {  # (original module, our layer) per head layout
 
 
 def is_v1_detector(state: Dict[str, Tensor]) -> bool:
-    """The v1 layout: RoI heads at the top level, none under ``roi_head.``."""
-    return (any(k.startswith(V1_ROI_HEADS) for k in state)
+    """The v1 two-stage layout: an RoI box classifier (``bbox_head.fc_cls``, or a cascade
+    stage's ``bbox_head.N.fc_cls``) at the top level, nothing under ``roi_head.``.
+    (Single-stage heads, e.g. RetinaNet's ``bbox_head.retina_cls``, are not RoI heads.)"""
+    return (any(re.fullmatch(r'bbox_head\.(\d+\.)?fc_cls\.weight', k) for k in state)
             and not any(k.startswith('roi_head.') for k in state))
 
 

@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from mmdet.registry import MODELS
 from mmdet.utils.model_versions import (checkpoint_convention, config_convention,
-                                        model_convention)
+                                        is_v1_detector, model_convention)
 
 TINY = str(Path(__file__).resolve().parents[2] / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py')
 V1_TEXT = "rpn_head=dict(anchor_generator=dict(type='LegacyAnchorGenerator'))"
@@ -34,3 +34,14 @@ def test_model_and_config_conventions_agree():
     cfg = Config.fromfile(TINY).model
     cfg.roi_head.bbox_head.bbox_coder.type = 'LegacyDeltaXYWHBBoxCoder'
     assert config_convention(cfg) == model_convention(MODELS.build(cfg)) == 'v1'
+
+
+@pytest.mark.parametrize('keys, v1', [
+    (['backbone.conv1.weight', 'bbox_head.fc_cls.weight', 'mask_head.conv_logits.weight'], True),
+    (['bbox_head.0.fc_cls.weight', 'bbox_head.1.fc_cls.weight'], True),  # v1 cascade
+    (['roi_head.bbox_head.fc_cls.weight'], False),
+    (['bbox_head.retina_cls.weight', 'bbox_head.retina_reg.weight'], False),  # single stage
+    (['backbone.conv1.weight'], False),
+])
+def test_v1_two_stage_layout_is_recognised(keys, v1):
+    assert is_v1_detector(dict.fromkeys(keys)) == v1
