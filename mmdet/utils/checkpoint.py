@@ -132,6 +132,17 @@ def load_from_torchvision_weights_only(name: str, map_location=None) -> dict:
     return read_url_checkpoint(urls[model], map_location)
 
 
+def load_from_openmmlab_weights_only(name: str, map_location=None) -> dict:
+    """``open-mmlab://resnext101_64x4d`` (ImageNet weights as mmdetection configs name
+    them): mmengine's table of those names gives the URL."""
+    from mmengine.runner.checkpoint import get_external_models
+    model = name.split('://', 1)[1]
+    urls = get_external_models()
+    if model not in urls:
+        raise CheckpointError(f'{name}: open-mmlab has no weights named {model!r}')
+    return read_url_checkpoint(urls[model], map_location)
+
+
 def load_from_zoo_weights_only(name: str, map_location=None) -> dict:
     """``zoo://NAME``: a published model (:mod:`mmdet.utils.zoo`) by its URL."""
     from .zoo import zoo_url
@@ -139,8 +150,8 @@ def load_from_zoo_weights_only(name: str, map_location=None) -> dict:
 
 
 def register_checkpoint_loaders() -> None:
-    """Let mmengine's checkpoint loader read local files, http(s) URLs, ``zoo://`` and
-    ``torchvision://`` names through :func:`read_checkpoint` (weights only, explicit
+    """Let mmengine's checkpoint loader read local files, http(s) URLs, ``zoo://``,
+    ``torchvision://`` and ``open-mmlab://`` names through :func:`read_checkpoint` (weights only, explicit
     allow-list). mmengine names a loader by its function name after ``load_from_``."""
     CheckpointLoader.register_scheme('', load_from_local_weights_only, force=True)
     CheckpointLoader.register_scheme(('http://', 'https://'), load_from_http_weights_only,
@@ -148,6 +159,8 @@ def register_checkpoint_loaders() -> None:
     CheckpointLoader.register_scheme(('torchvision://', 'modelzoo://'),
                                      load_from_torchvision_weights_only, force=True)
     CheckpointLoader.register_scheme('zoo://', load_from_zoo_weights_only, force=True)
+    CheckpointLoader.register_scheme(('open-mmlab://', 'openmmlab://'),
+                                     load_from_openmmlab_weights_only, force=True)
 
 
 def latest_checkpoint(folder: str) -> Optional[str]:

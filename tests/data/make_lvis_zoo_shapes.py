@@ -21,6 +21,10 @@ CONFIGS = {
     'mask_rcnn_r101_fpn_sample1e-3_mstrain_2x_lvis_v0.5': 'mask-rcnn_r101_fpn_sample1e-3_ms-2x_lvis-v0.5.py',
     'mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1': 'mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py',
     'mask_rcnn_r101_fpn_sample1e-3_mstrain_1x_lvis_v1': 'mask-rcnn_r101_fpn_sample1e-3_ms-1x_lvis-v1.py',
+    'mask_rcnn_x101_32x4d_fpn_sample1e-3_mstrain_2x_lvis_v0.5': 'mask-rcnn_x101-32x4d_fpn_sample1e-3_ms-2x_lvis-v0.5.py',
+    'mask_rcnn_x101_64x4d_fpn_sample1e-3_mstrain_2x_lvis_v0.5': 'mask-rcnn_x101-64x4d_fpn_sample1e-3_ms-2x_lvis-v0.5.py',
+    'mask_rcnn_x101_32x4d_fpn_sample1e-3_mstrain_1x_lvis_v1': 'mask-rcnn_x101-32x4d_fpn_sample1e-3_ms-1x_lvis-v1.py',
+    'mask_rcnn_x101_64x4d_fpn_sample1e-3_mstrain_1x_lvis_v1': 'mask-rcnn_x101-64x4d_fpn_sample1e-3_ms-1x_lvis-v1.py',
 }
 
 

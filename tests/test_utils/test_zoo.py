@@ -63,3 +63,29 @@ def test_zoo_names_load_through_the_weights_only_url_reader(tmp_path, monkeypatc
     with pytest.raises(CheckpointError, match=r'zoo://mask_rcnn_r18: no published model '
                                               r'.*mask_rcnn_r50_fpn_sample1e-3_mstrain_2x'):
         init_detector(cfg, 'zoo://mask_rcnn_r18')
+
+
+def test_open_mmlab_imagenet_names_read_weights_only(tmp_path, monkeypatch):
+    """``init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnext101_32x4d')``, as
+    mmdetection's ResNeXt configs have it: the name's URL, downloaded once, weights-only."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+
+    from mmdet.models.backbones import ResNeXt
+    source = ResNeXt(depth=50, groups=2, base_width=4, base_channels=8)
+    served = tmp_path / 'served'
+    served.mkdir()
+    torch.save({'state_dict': source.state_dict()}, served / 'resnext.pth')
+    name = name_by_sha256(served / 'resnext.pth').name
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    with serve_folder(served) as url:
+        monkeypatch.setattr(mmengine_checkpoint, 'get_external_models',
+                            lambda: {'resnext_tiny': f'{url}/{name}'})
+        backbone = ResNeXt(depth=50, groups=2, base_width=4, base_channels=8, init_cfg=dict(
+            type='Pretrained', checkpoint='open-mmlab://resnext_tiny'))
+        backbone.init_weights()
+        with pytest.raises(CheckpointError, match='open-mmlab has no weights named'):
+            init_detector(str(REPO / 'configs/toy/mask_rcnn_r18c16_fpn_tiny.py'),
+                          'open-mmlab://resnext9000')
+    for key, value in source.state_dict().items():
+        assert torch.equal(backbone.state_dict()[key], value), key
+    assert [p.name.split('-', 1)[1] for p in (tmp_path / 'hub/checkpoints').iterdir()] == [name]

@@ -5,6 +5,7 @@ Module and parameter names are those of mmdetection and torchvision (``conv1``, 
 torchvision ImageNet state dicts (``init_cfg=dict(type='Pretrained', checkpoint=...)``)
 load as they are; torchvision's ``fc.*`` keys are reported as unexpected and ignored.
 """
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 
 import torch.nn as nn
@@ -16,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet.registry import MODELS
 from ..layers import conv_then_norm, fold_norm_into_conv
+from ..layers.deform_conv import DeformConvPack, build_deform_conv
 
 OptConfig = Optional[dict]
 MultiConfig = Union[dict, List[dict], None]
@@ -97,27 +99,41 @@ class BasicBlock(_ResBlock):
 
 class Bottleneck(_ResBlock):
     """1x1 -> 3x3 -> 1x1 (ResNet-50/101/152). ``style='pytorch'`` puts the stride on
-    the 3x3 conv (torchvision, "ResNet v1.5"), ``'caffe'`` on the first 1x1 conv."""
+    the 3x3 conv (torchvision, "ResNet v1.5"), ``'caffe'`` on the first 1x1 conv.
+
+    ResNeXt: with ``groups > 1`` the 3x3 conv is grouped and the block is
+    ``floor(planes * base_width / base_channels) * groups`` wide (mmdetection's rule).
+    ``dcn`` (e.g. ``dict(type='DCN', deform_groups=1, fallback_on_stride=False)``) makes
+    the 3x3 conv deformable, unless ``fallback_on_stride`` is set (then it stays plain)."""
 
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, dilation: int = 1,
                  downsample: Optional[nn.Module] = None, style: str = 'pytorch',
                  with_cp: bool = False, conv_cfg: OptConfig = None,
-                 norm_cfg: dict = dict(type='BN'), init_cfg: MultiConfig = None) -> None:
+                 norm_cfg: dict = dict(type='BN'), dcn: OptConfig = None, groups: int = 1,
+                 base_width: int = 4, base_channels: int = 64,
+                 init_cfg: MultiConfig = None) -> None:
         super().__init__(with_cp, init_cfg)
         assert style in ('pytorch', 'caffe'), style
+        width = planes if groups == 1 else math.floor(planes * base_width / base_channels) * groups
         self.conv1_stride, self.conv2_stride = (1, stride) if style == 'pytorch' else (stride, 1)
-        self.norm1_name, norm1 = build_norm_layer(norm_cfg, planes, postfix=1)
-        self.norm2_name, norm2 = build_norm_layer(norm_cfg, planes, postfix=2)
+        self.norm1_name, norm1 = build_norm_layer(norm_cfg, width, postfix=1)
+        self.norm2_name, norm2 = build_norm_layer(norm_cfg, width, postfix=2)
         self.norm3_name, norm3 = build_norm_layer(norm_cfg, planes * self.expansion, postfix=3)
-        self.conv1 = build_conv_layer(conv_cfg, inplanes, planes, 1, stride=self.conv1_stride,
+        self.conv1 = build_conv_layer(conv_cfg, inplanes, width, 1, stride=self.conv1_stride,
                                       bias=False)
         self.add_module(self.norm1_name, norm1)
-        self.conv2 = build_conv_layer(conv_cfg, planes, planes, 3, stride=self.conv2_stride,
-                                      padding=dilation, dilation=dilation, bias=False)
+        conv2 = dict(stride=self.conv2_stride, padding=dilation, dilation=dilation,
+                     groups=groups, bias=False)
+        if dcn is not None and not dcn.get('fallback_on_stride', False):
+            if conv_cfg is not None:
+                raise ValueError('conv_cfg must be None for a DCN backbone')
+            self.conv2 = build_deform_conv(dcn, width, width, 3, **conv2)
+        else:
+            self.conv2 = build_conv_layer(conv_cfg, width, width, 3, **conv2)
         self.add_module(self.norm2_name, norm2)
-        self.conv3 = build_conv_layer(conv_cfg, planes, planes * self.expansion, 1, bias=False)
+        self.conv3 = build_conv_layer(conv_cfg, width, planes * self.expansion, 1, bias=False)
         self.add_module(self.norm3_name, norm3)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
@@ -200,10 +216,12 @@ class ResNet(BaseModule):
                  conv_cfg: OptConfig = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True), norm_eval: bool = True,
                  with_cp: bool = False, zero_init_residual: bool = True,
+                 dcn: OptConfig = None,
+                 stage_with_dcn: Sequence[bool] = (False, False, False, False),
                  init_cfg: MultiConfig = None) -> None:
         super().__init__(init_cfg)
         if depth not in self.arch_settings:
-            raise KeyError(f'invalid depth {depth} for ResNet, '
+            raise KeyError(f'invalid depth {depth} for {type(self).__name__}, '
                            f'choose from {sorted(self.arch_settings)}')
         if deep_stem or avg_down:
             raise ValueError('deep_stem and avg_down (ResNetV1d) are not supported; '
@@ -212,7 +230,12 @@ class ResNet(BaseModule):
         assert len(strides) == len(dilations) == num_stages, (strides, dilations)
         assert max(out_indices) < num_stages, out_indices
         assert style in ('pytorch', 'caffe'), style
+        if dcn is not None and len(stage_with_dcn) != num_stages:
+            raise ValueError(f'stage_with_dcn {tuple(stage_with_dcn)} needs one flag per '
+                             f'stage ({num_stages})')
         self.block, stage_blocks = self.arch_settings[depth]
+        if dcn is not None and self.block is BasicBlock and any(stage_with_dcn):
+            raise ValueError(f'DCN needs Bottleneck blocks (depth 50 or more), not depth {depth}')
         self.depth = depth
         self.stem_channels = base_channels if stem_channels is None else stem_channels
         self.base_channels = base_channels
@@ -245,9 +268,13 @@ class ResNet(BaseModule):
         self.out_channels: List[int] = []
         for i in range(num_stages):
             planes = base_channels * 2**i
+            block_kwargs = self.block_options()
+            if dcn is not None and stage_with_dcn[i]:
+                block_kwargs['dcn'] = dcn
             layer = ResLayer(self.block, inplanes, planes, stage_blocks[i], stride=strides[i],
                              dilation=dilations[i], style=style, with_cp=with_cp,
-                             conv_cfg=conv_cfg, norm_cfg=norm_cfg, init_cfg=block_init_cfg)
+                             conv_cfg=conv_cfg, norm_cfg=norm_cfg, init_cfg=block_init_cfg,
+                             **block_kwargs)
             inplanes = planes * self.block.expansion
             self.out_channels.append(inplanes)
             name = f'layer{i + 1}'
@@ -259,6 +286,22 @@ class ResNet(BaseModule):
     @property
     def norm1(self) -> nn.Module:
         return getattr(self, self.norm1_name)
+
+    def block_options(self) -> dict:
+        """Extra arguments of every block (ResNeXt's groups and widths)."""
+        return {}
+
+    def init_weights(self) -> None:
+        """The configured init; deformable convs then start with zero offsets (a plain
+        conv) unless pretrained weights were loaded."""
+        super().init_weights()
+        pretrained = any(isinstance(c, dict) and c.get('type') == 'Pretrained'
+                         for c in (self.init_cfg if isinstance(self.init_cfg, list)
+                                   else [self.init_cfg]))
+        if not pretrained:
+            for module in self.modules():
+                if isinstance(module, DeformConvPack):
+                    module.init_offset()
 
     def _freeze_stages(self) -> None:
         frozen: List[nn.Module] = []
@@ -307,3 +350,21 @@ class ResNet(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
+
+
+@MODELS.register_module()
+class ResNeXt(ResNet):
+    """ResNeXt (Xie et al. 2017) as in mmdetection: ``groups`` x ``base_width``
+    (32x4d: ``groups=32, base_width=4``; 64x4d: 64, 4) grouped 3x3 convs in Bottleneck
+    blocks; the other arguments, DCN included, are :class:`ResNet`'s."""
+
+    arch_settings = {depth: setting for depth, setting in ResNet.arch_settings.items()
+                     if depth >= 50}
+
+    def __init__(self, groups: int = 1, base_width: int = 4, **kwargs) -> None:
+        self.groups, self.base_width = groups, base_width
+        super().__init__(**kwargs)
+
+    def block_options(self) -> dict:
+        return dict(groups=self.groups, base_width=self.base_width,
+                    base_channels=self.base_channels)

@@ -35,6 +35,8 @@ def conv_then_norm(conv: nn.Module, norm: Optional[nn.Module], x: Tensor) -> Ten
     if type(conv) is nn.Conv2d and conv.padding_mode == 'zeros' and uses_running_stats(norm):
         weight, bias = folded_conv_params(conv, norm)
         return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    if hasattr(conv, 'deform') and uses_running_stats(norm):  # a deformable conv
+        return conv.deform(x, *folded_conv_params(conv, norm))
     return norm(conv(x))
 
 
