@@ -29,3 +29,16 @@ def make_batch(num_classes=8, sizes=((96, 128), (120, 100)), seed=0, drawn_label
         gt = InstanceData(bboxes=boxes, labels=labels, masks=masks)
         samples.append(DetDataSample(gt_instances=gt, metainfo=meta))
     return dict(inputs=inputs, data_samples=samples)
+
+
+def predict_reference(model, ref) -> list:
+    """``model``'s ``pred_instances`` on the images of an mmdetection reference file
+    (``images``, ``metainfo``), run as mmdetection ran them (no resize)."""
+    from mmdet.structures import DetDataSample
+    samples = [DetDataSample(metainfo=dict(img_shape=m['img_shape'], ori_shape=m['ori_shape'],
+                                           scale_factor=m['scale_factor'], img_id=m['img_id']))
+               for m in ref['metainfo']]
+    images = [img.permute(2, 0, 1).contiguous() for img in ref['images']]
+    with torch.no_grad():
+        batch = model.data_preprocessor(dict(inputs=images, data_samples=samples))
+        return [s.pred_instances for s in model.predict(batch['inputs'], batch['data_samples'])]

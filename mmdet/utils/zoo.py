@@ -9,8 +9,6 @@ file names end in a sha256 prefix, which the download checks.
 """
 from typing import Dict, NamedTuple
 
-from .checkpoint import SHA256_PREFIX  # noqa: F401  (the names checked on download)
-
 
 class ZooModel(NamedTuple):
     url: str

@@ -13,6 +13,7 @@ import mmdet.utils.zoo as zoo
 from mmdet.apis import init_detector
 from mmdet.registry import MODELS
 from mmdet.utils import CheckpointError
+from mmdet.utils.checkpoint import SHA256_PREFIX
 from data_testing import fixture_path
 from http_testing import name_by_sha256, serve_folder
 
@@ -31,7 +32,7 @@ def test_every_zoo_model_has_its_config_and_reference(mmdet_shapes):
     for name, entry in zoo.ZOO.items():
         assert entry.config == f'configs/lvis/{name}.py'
         assert entry.url.startswith('https://download.openmmlab.com/mmdetection/')
-        assert zoo.SHA256_PREFIX.search(entry.url), entry.url  # checked when downloaded
+        assert SHA256_PREFIX.search(entry.url), entry.url  # checked when downloaded
 
 
 @pytest.mark.parametrize('name', sorted(zoo.ZOO))

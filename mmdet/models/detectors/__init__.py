@@ -1,3 +1,3 @@
-from .two_stage import MaskRCNN, TwoStageDetector
+from .two_stage import CascadeRCNN, MaskRCNN, TwoStageDetector
 
-__all__ = ['MaskRCNN', 'TwoStageDetector']
+__all__ = ['CascadeRCNN', 'MaskRCNN', 'TwoStageDetector']

@@ -132,3 +132,9 @@ class TwoStageDetector(BaseModel):
 @MODELS.register_module()
 class MaskRCNN(TwoStageDetector):
     """Mask R-CNN (He et al., 2017)."""
+
+
+@MODELS.register_module()
+class CascadeRCNN(TwoStageDetector):
+    """Cascade R-CNN / Cascade Mask R-CNN (Cai & Vasconcelos, 2018), with a
+    ``CascadeRoIHead``."""

@@ -113,19 +113,40 @@ class StandardRoIHead(BaseModule):
         outputs once, then per field the score threshold and NMS, and masks computed
         once for detections several fields share."""
         metas = [s.metainfo for s in batch_data_samples]
-        rois = bbox2roi([res.bboxes for res in rpn_results_list])
-        out = self.bbox_forward(feats, rois)
+        rois, out = self.roi_outputs(feats, bbox2roi([res.bboxes for res in rpn_results_list]),
+                                     metas)
         detections: Dict[int, List[InstanceData]] = {}  # one NMS per distinct score matrix
         results = {}
         for field, scores in self.score_rois(out).items():
             if id(scores) not in detections:
-                detections[id(scores)] = self.bbox_head.predict_by_feat(
+                detections[id(scores)] = self.final_bbox_head.predict_by_feat(
                     rois, out['cls_score'], out['bbox_pred'], metas, self.test_cfg,
                     rescale=rescale and not self.with_mask, scores=scores)
             results[field] = detections[id(scores)]
         if self.with_mask:
             self.predict_masks(feats, metas, list(detections.values()), rescale)
         return results
+
+    def roi_outputs(self, feats: Tuple[Tensor], rois: Tensor, batch_img_metas: List[dict]
+                    ) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """The RoIs the detections are decoded from and the box branch's outputs on them
+        (``cls_score``, ``bbox_pred``, ``bbox_feats``): one pass here; cascades refine
+        the RoIs stage by stage."""
+        return rois, self.bbox_forward(feats, rois)
+
+    @property
+    def final_bbox_head(self):
+        """The box head whose regression gives the detections."""
+        return self.bbox_head
+
+    @property
+    def final_mask_head(self):
+        """The mask head that pastes the masks."""
+        return self.mask_head
+
+    def mask_probs(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor) -> Tensor:
+        """Mask probabilities of the RoIs, each RoI's own class (one channel)."""
+        return self.mask_forward(feats, rois, labels).sigmoid()
 
     def score_rois(self, bbox_out: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Class probabilities of the RoIs (background last) per output field. Calibrated
@@ -145,10 +166,10 @@ class StandardRoIHead(BaseModule):
             unions, inverses = self._union_of_sets(detection_sets)
         rois = bbox2roi([res.bboxes for res in unions])
         labels = torch.cat([res.labels for res in unions])
-        mask_preds = (self.mask_forward(feats, rois, labels) if rois.shape[0]
-                      else rois.new_zeros(0, 1, 1, 1))
-        self.mask_head.predict_by_feat(mask_preds, unions, batch_img_metas, self.test_cfg,
-                                       rescale=rescale)
+        probs = (self.mask_probs(feats, rois, labels) if rois.shape[0]
+                 else rois.new_zeros(0, 1, 1, 1))
+        self.final_mask_head.predict_by_feat(probs, unions, batch_img_metas, self.test_cfg,
+                                             rescale=rescale, activated=True)
         if inverses is None:
             return
         for img, union in enumerate(unions):

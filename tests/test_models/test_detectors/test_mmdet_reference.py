@@ -13,7 +13,7 @@ from mmengine.config import Config
 import mmdet.models  # noqa: F401
 from mmdet.models.roi_heads.roi_extractors.single_level_roi_extractor import map_roi_levels
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample, InstanceData
+from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import bbox2roi
 
 from data_testing import rle_to_masks

@@ -13,6 +13,7 @@ from mmdet.utils import CheckpointError
 from mmdet.utils.model_versions import upgrade_v1_calib_head, upgrade_v1_detector
 
 from data_testing import load_reference, rle_to_masks
+from detection_testing import predict_reference
 from model_version_testing import v1_detector_layout
 
 BOX_ATOL, BOX_RTOL, SCORE_ATOL = 1e-3, 0., 1e-4  # the file README's tolerances
@@ -44,16 +45,8 @@ def model(legacy, converted):
 
 
 def test_legacy_detections_from_v1_weights(legacy, model):
-    samples = [DetDataSample(metainfo=dict(img_shape=m['img_shape'], ori_shape=m['ori_shape'],
-                                           scale_factor=m['scale_factor'], img_id=m['img_id']))
-               for m in legacy['metainfo']]
-    images = [img.permute(2, 0, 1).contiguous() for img in legacy['images']]
-    with torch.no_grad():
-        batch = model.data_preprocessor(dict(inputs=images, data_samples=samples))
-        results = model.predict(batch['inputs'], batch['data_samples'])
-    for i, (sample, ref, meta) in enumerate(zip(results, legacy['detections'],
-                                                legacy['metainfo'])):
-        pred = sample.pred_instances
+    preds = predict_reference(model, legacy)
+    for i, (pred, ref, meta) in enumerate(zip(preds, legacy['detections'], legacy['metainfo'])):
         assert torch.equal(pred.labels, ref['labels']), f'image {i}: labels differ'
         tol = BOX_ATOL + BOX_RTOL * ref['bboxes'].abs()
         assert ((pred.bboxes - ref['bboxes']).abs() <= tol).all(), f'image {i} boxes'

@@ -162,6 +162,15 @@ class Shared2FCBBoxHead(BaseModule):
             results.append(res)
         return results
 
+    def regress_by_class(self, rois: Tensor, labels: Tensor, bbox_preds: Tensor,
+                         batch_img_metas: List[dict]) -> Tensor:
+        """The RoIs ``(N, 5)`` moved by their regression, of class ``labels`` (ignored
+        when class-agnostic), clipped to their images: a cascade's next-stage RoIs."""
+        if not self.reg_class_agnostic:
+            bbox_preds = bbox_preds.view(bbox_preds.shape[0], -1, 4)[
+                torch.arange(bbox_preds.shape[0], device=bbox_preds.device), labels]
+        return torch.cat([rois[:, :1], self._decode(rois, bbox_preds, batch_img_metas)], 1)
+
     def _decode(self, rois: Tensor, bbox_preds: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Decode deltas against the RoIs and clip each image's boxes to its img_shape."""
         if rois.shape[0] == 0:

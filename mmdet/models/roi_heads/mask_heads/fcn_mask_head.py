@@ -88,10 +88,12 @@ class FCNMaskHead(BaseModule):
 
     def predict_by_feat(self, mask_preds: Tensor, results_list: List[InstanceData],
                         batch_img_metas: List[dict], rcnn_test_cfg: dict,
-                        rescale: bool = False) -> List[InstanceData]:
-        """Each detection's class channel as probabilities, kept as :class:`RoIMasks`
-        over its box in the (original, with ``rescale``) image: pasting happens when a
-        consumer asks for RLEs or bitmaps."""
+                        rescale: bool = False, activated: bool = False
+                        ) -> List[InstanceData]:
+        """Each detection's class channel as probabilities (``mask_preds`` are logits, or
+        with ``activated`` already probabilities), kept as :class:`RoIMasks` over its box
+        in the (original, with ``rescale``) image: pasting happens when a consumer asks
+        for RLEs or bitmaps."""
         start = 0
         for results, meta in zip(results_list, batch_img_metas):
             num = results.bboxes.shape[0]
@@ -99,7 +101,9 @@ class FCNMaskHead(BaseModule):
             start += num
             channel = (torch.zeros_like(results.labels)
                        if self.class_agnostic or logits.shape[1] == 1 else results.labels)
-            probs = logits[torch.arange(num, device=logits.device), channel].sigmoid()
+            probs = logits[torch.arange(num, device=logits.device), channel]
+            if not activated:
+                probs = probs.sigmoid()
             if rescale:
                 results.bboxes = rescale_boxes(results.bboxes, meta['scale_factor'])
             image_size = meta['ori_shape' if rescale else 'img_shape'][:2]
