@@ -22,7 +22,9 @@ def test_config_builds(path):
     model = MODELS.build(model_cfg)
     for tag, num_classes in EXPECTED_CLASSES.items():
         if path.stem.endswith(tag):
-            assert model.roi_head.bbox_head.num_classes == num_classes
-            assert model.roi_head.mask_head.num_classes == num_classes
+            heads = [model.roi_head.final_bbox_head, model.roi_head.final_mask_head]
+            if model.roi_head.final_bbox_head is not model.roi_head.bbox_head:  # cascades
+                heads += list(model.roi_head.bbox_head) + list(model.roi_head.mask_head)
+            assert all(head.num_classes == num_classes for head in heads)
             assert cfg.test_cfg.type == 'TestLoop'
             assert cfg.model.test_cfg.rcnn.max_per_img == 300
