@@ -48,6 +48,19 @@ def test_tiny_run_reports_every_line(tool, capsys):
         assert lines['peak memory, training (MB)'] > 0
 
 
+def test_cascade_run_reports_every_line_for_both_of_our_detectors(tool, capsys):
+    results = tool.main(['--toy', '--cascade', '--sizes', '96x96', '--runs', '1',
+                         '--warmup', '0'])
+    out = capsys.readouterr().out
+    assert 'cascade: peaked classifier' in out and 'ours/cascade' in out
+    by_impl = results['96x96']
+    assert set(by_impl) == {'ours', 'cascade'}
+    for impl, lines in by_impl.items():
+        for key in tool.STAGES + ('end to end', 'training step (2 images)'):
+            assert lines[key] > 0, (impl, key)
+        assert lines['peak memory, inference (MB)'] >= 0
+
+
 def test_stages_are_timed_on_the_models_own_predict_path(tool):
     """The stage times come from wrapping the model's methods during one test_step (no
     copy of its steps): every stage is timed, the outputs are the plain ones, and the

@@ -1,7 +1,10 @@
-"""Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run.
+"""Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run;
+or, with ``--cascade``, our Mask R-CNN vs our Cascade Mask R-CNN R50-FPN (torchvision
+has no cascade).
 
     python tools/analysis/benchmark.py [--sizes 800x1333 400x667] [--runs 5]
     python tools/analysis/benchmark.py --toy      # the toy model at the toy image size
+    python tools/analysis/benchmark.py --cascade  # Mask R-CNN vs Cascade Mask R-CNN
 
 Both detectors are configured alike: 1,230 classes (+ background), score threshold
 1e-4, up to 300 detections per image, masks pasted into the image; torchvision's gets
@@ -38,12 +41,15 @@ sys.path.insert(0, str(ROOT))
 
 LVIS_CONFIG = ROOT / 'configs/lvis/mask_rcnn_r50_fpn_1x_lvis_v1.py'
 TOY_CONFIG = ROOT / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
+CASCADE_LVIS_CONFIG = ROOT / 'configs/lvis/cascade_mask_rcnn_r50_fpn_1x_lvis_v1.py'
+CASCADE_TOY_CONFIG = ROOT / 'configs/toy/cascade_mask_rcnn_r18c16_fpn_toy_lvis.py'
+OURS = ('ours', 'cascade')  # our detectors: Mask R-CNN and Cascade Mask R-CNN
 STAGES = ('preprocess', 'backbone+neck', 'rpn', 'box head + post', '  box post-processing',
           'mask head + paste', '  mask pasting')
 
 
 # ----------------------------------------------------------------------------- models
-def build_ours(args):
+def build_ours(args, cascade: bool = False):
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
@@ -52,12 +58,15 @@ def build_ours(args):
     from mmdet.utils import register_all_modules
     register_all_modules()
     init_default_scope('mmdet')
-    cfg = Config.fromfile(str(TOY_CONFIG if args.toy else LVIS_CONFIG))
+    configs = (CASCADE_TOY_CONFIG, CASCADE_LVIS_CONFIG) if cascade else (TOY_CONFIG, LVIS_CONFIG)
+    cfg = Config.fromfile(str(configs[0] if args.toy else configs[1]))
     model_cfg = cfg.model
     model_cfg.backbone.init_cfg = None  # no download: the weights are random anyway
     if not args.toy:
-        model_cfg.roi_head.bbox_head.num_classes = args.num_classes
-        model_cfg.roi_head.mask_head.num_classes = args.num_classes
+        for key in ('bbox_head', 'mask_head'):
+            heads = model_cfg.roi_head[key]
+            for head in heads if isinstance(heads, list) else [heads]:
+                head['num_classes'] = args.num_classes
     model_cfg.test_cfg.rcnn.update(score_thr=args.score_thr, max_per_img=args.max_per_img)
     torch.manual_seed(args.seed)
     model = MODELS.build(model_cfg)
@@ -112,13 +121,16 @@ def peak_classifier(model, image, logit_std):
     seen = {}
     with wrapped(model.roi_head, 'score_rois', lambda out: seen.update(out)):
         model.predict(**model.data_preprocessor(ours_batch([image]), False))
-    head = model.roi_head.bbox_head
-    x = head.shared_features(seen['bbox_feats'])
-    logits = head.fc_cls(x)
-    scale = logit_std / logits[:, :-1].std(dim=1).mean().item()
-    head.fc_cls.weight.mul_(scale)
-    head.fc_cls.bias.mul_(scale)
-    scores = torch.softmax(head.fc_cls(x), dim=1)[:, :-1]
+    heads = model.roi_head.bbox_head  # a cascade's stages: each rescaled alike
+    heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
+    for head in heads:
+        x = head.shared_features(seen['bbox_feats'])
+        logits = head.fc_cls(x)
+        scale = logit_std / logits[:, :-1].std(dim=1).mean().item()
+        head.fc_cls.weight.mul_(scale)
+        head.fc_cls.bias.mul_(scale)
+    scores = torch.softmax(sum(h.fc_cls(h.shared_features(seen['bbox_feats']))
+                               for h in heads) / len(heads), dim=1)[:, :-1]
     return int((scores > model.test_cfg['rcnn']['score_thr']).sum()), x.shape[0]
 
 
@@ -235,10 +247,10 @@ def ours_steps(model):
             'backbone+neck': [(model, 'extract_feat')],
             'rpn': [(model.rpn_head, 'predict'), (model, 'roi_features')],
             'box head + post': [(roi_head, 'bbox_forward'), (roi_head, 'score_rois'),
-                                (roi_head.bbox_head, 'predict_by_feat')],
-            '  box post-processing': [(roi_head.bbox_head, 'predict_by_feat')],
+                                (roi_head.final_bbox_head, 'predict_by_feat')],
+            '  box post-processing': [(roi_head.final_bbox_head, 'predict_by_feat')],
             'mask head + paste': [(roi_head, 'predict_masks')],
-            '  mask pasting': [(roi_head.mask_head, 'predict_by_feat')]}
+            '  mask pasting': [(roi_head.final_mask_head, 'predict_by_feat')]}
 
 
 def ours_stages(model, batch, clock, mask_encoding):
@@ -320,7 +332,7 @@ def worker(args) -> dict:
     clock = Clock(device)
     h, w = args.size
     state = torch.load(args.weights, weights_only=True)
-    ours = build_ours(args)
+    ours = build_ours(args, cascade=args.impl == 'cascade')
     ours.load_state_dict(state)
     if args.impl == 'torchvision':
         model = build_torchvision(args, (h, w), to_torchvision_state(state))
@@ -337,18 +349,18 @@ def worker(args) -> dict:
 
     if args.phase == 'train':
         return train_phase(args, model, images, clock, base_mb)
-    if args.impl == 'ours':  # what tools/test.py does
+    if args.impl in OURS:  # what tools/test.py does
         model.prepare_for_inference(fold_norms=True, channels_last=args.channels_last)
 
     def infer():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
-            if args.impl == 'ours':
+            if args.impl in OURS:
                 return ours_stages(model, ours_batch(images[:1]), clock, args.mask_encoding)
             return torchvision_stages(model, [images[0].float() / 255], clock)
 
     def end_to_end():
         with torch.inference_mode(), torch.autocast(device, enabled=args.amp):
-            if args.impl == 'ours':
+            if args.impl in OURS:
                 return encode_masks(model.test_step(ours_batch(images[:1])), args.mask_encoding)
             return model([images[0].float() / 255])
 
@@ -389,7 +401,7 @@ def train_phase(args, model, images, clock, base_mb) -> dict:
 
     def train_step():
         with torch.autocast(device, enabled=args.amp):
-            if args.impl == 'ours':
+            if args.impl in OURS:
                 batch = ours_batch(images, with_gt=True, num_classes=num_classes,
                                    seed=args.seed)
                 data = model.data_preprocessor(batch, True)
@@ -441,7 +453,7 @@ def print_table(size, results, note):
     print(f'\n== {size[0]}x{size[1]} {note}')
     header = f'{"":28s}' + ''.join(f'{i:>13s}' for i in impls)
     if len(impls) == 2:
-        header += f'{"ours/theirs":>13s}'
+        header += f'{impls[0] + "/" + impls[1] if "cascade" in impls else "ours/theirs":>17s}'
     print(header)
     for key in results[impls[0]]:
         vals = [results[i][key] for i in impls]
@@ -449,7 +461,7 @@ def print_table(size, results, note):
         line = f'{key:28s}' + ''.join(f'{v:11.3f}{unit:2s}' if unit else f'{v:13.0f}'
                                         for v in vals)
         if len(impls) == 2 and vals[1]:
-            line += f'{vals[0] / vals[1]:13.2f}'
+            line += f'{vals[0] / vals[1]:17.2f}'
         print(line)
 
 
@@ -482,8 +494,12 @@ def main(argv=None):
     parser.add_argument('--no-channels-last', dest='channels_last', action='store_false',
                         help='our convolutions in NCHW instead of channels-last (as '
                              'tools/test.py --no-channels-last)')
+    parser.add_argument('--cascade', action='store_true',
+                        help='our Mask R-CNN against our Cascade Mask R-CNN (same backbone, '
+                             'neck and RPN config) instead of against torchvision')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--worker', choices=['ours', 'torchvision'], help=argparse.SUPPRESS)
+    parser.add_argument('--worker', choices=['ours', 'cascade', 'torchvision'],
+                        help=argparse.SUPPRESS)
     parser.add_argument('--impl', help=argparse.SUPPRESS)
     parser.add_argument('--phase', choices=['infer', 'train'], help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -499,7 +515,8 @@ def main(argv=None):
         return None
 
     sizes = args.sizes or ([(160, 160)] if args.toy else [(800, 1333), (400, 667)])
-    impls = ['ours'] if args.toy else ['ours', 'torchvision']
+    impls = ['ours', 'cascade'] if args.cascade else ['ours'] if args.toy else [
+        'ours', 'torchvision']
     print(f'device: {args.device}{" (AMP)" if args.amp else ""}, '
           f'{torch.get_num_threads()} threads, torch {torch.__version__}; '
           f'{args.num_classes} classes + background, score_thr {args.score_thr}, '
@@ -507,19 +524,24 @@ def main(argv=None):
     print(f'ours: BN folded, {"channels-last, " if args.channels_last else ""}masks as '
           f'{"COCO RLEs (as tools/test.py)" if args.mask_encoding == "rle" else "bitmaps"}; '
           'torchvision: float masks pasted by paste_masks_in_image')
-    model = build_ours(args)
-    count, num_rois = peak_classifier(model, make_images(sizes[0], 1, args.seed)[0],
-                                      args.logit_std)
-    print(f'peaked classifier: logits std {args.logit_std} over classes; on a '
-          f'{sizes[0][0]}x{sizes[0][1]} image {count} (RoI, class) pairs of {num_rois} RoIs '
-          f'pass the threshold')
     all_results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        weights = os.path.join(tmp, 'weights.pth')
-        torch.save(model.state_dict(), weights)
-        del model
+        weights = {}
+        for impl in impls:
+            if impl == 'torchvision':  # our Mask R-CNN's weights, converted
+                weights[impl] = weights['ours']
+                continue
+            model = build_ours(args, cascade=impl == 'cascade')
+            count, num_rois = peak_classifier(model, make_images(sizes[0], 1, args.seed)[0],
+                                              args.logit_std)
+            print(f'{impl}: peaked classifier: logits std {args.logit_std} over classes; on a '
+                  f'{sizes[0][0]}x{sizes[0][1]} image {count} (RoI, class) pairs of '
+                  f'{num_rois} RoIs pass the threshold')
+            weights[impl] = os.path.join(tmp, f'{impl}.pth')
+            torch.save(model.state_dict(), weights[impl])
+            del model
         for size in sizes:
-            results = {impl: run_worker(impl, size, weights, args) for impl in impls}
+            results = {impl: run_worker(impl, size, weights[impl], args) for impl in impls}
             print_table(size, results, '(median seconds per image; memory in MB)')
             all_results[f'{size[0]}x{size[1]}'] = results
     return all_results
