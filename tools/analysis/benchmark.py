@@ -341,7 +341,6 @@ def worker(args) -> dict:
         model = ours
     model.to(device)
     images = [img.to(device) for img in make_images((h, w), 2, args.seed)]
-    num_classes = args.num_classes
     torch.manual_seed(args.seed)
     if device == 'cuda':
         torch.cuda.reset_peak_memory_stats()

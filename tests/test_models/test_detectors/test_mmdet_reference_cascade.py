@@ -86,3 +86,34 @@ def test_cascade_training_step(cascade):
     for s in range(3):
         assert model.roi_head.bbox_head[s].fc_cls.weight.grad.abs().sum() > 0
         assert model.roi_head.mask_head[s].conv_logits.weight.grad.abs().sum() > 0
+
+
+def test_next_stage_proposals_drop_the_added_ground_truth():
+    from mmdet.models.task_modules import AssignResult, SamplingResult
+    box_head = dict(type='Shared2FCBBoxHead', in_channels=4, fc_out_channels=8,
+                    roi_feat_size=2, num_classes=3, reg_class_agnostic=False)
+    roi_head = MODELS.build(dict(
+        type='CascadeRoIHead', num_stages=2, stage_loss_weights=[1, 0.5],
+        bbox_roi_extractor=dict(type='SingleRoIExtractor', out_channels=4,
+                                roi_layer=dict(type='RoIAlign', output_size=2,
+                                               sampling_ratio=0),
+                                featmap_strides=[4]),
+        bbox_head=[box_head, box_head]))
+    gt = torch.tensor([[10., 10., 30., 30.]])
+    priors = torch.tensor([[10., 10., 30., 30.], [12., 10., 30., 31.], [40., 40., 60., 60.]])
+    assign = AssignResult(1, torch.tensor([1, 1, 0]), torch.tensor([1., .8, 0.]),
+                          labels=torch.tensor([2, 2, -1]))
+    sampling = SamplingResult(torch.tensor([0, 1]), torch.tensor([2]), priors, gt, assign,
+                              torch.tensor([1, 0, 0], dtype=torch.uint8))
+    rois = torch.cat([torch.zeros(3, 1), priors], 1)
+    deltas = torch.zeros(3, 12)
+    deltas[:, 8:] = 0.5  # class 2's deltas move the box; the others keep it
+    cls_score = torch.tensor([[0., 0., 0., 5.], [0., 0., 0., 5.], [0., 9., 0., 5.]])
+    out = dict(cls_score=cls_score, bbox_pred=deltas)
+    metas = [dict(img_shape=(100, 100))]
+    (proposals, ) = roi_head.refine_proposals([sampling], rois, out, metas, stage=0)
+    # the gt box added as a proposal is gone; the other positive moved by its gt class
+    # (2), the negative kept by its argmax foreground class (1: zero deltas)
+    assert proposals.bboxes.shape == (2, 4)
+    assert not torch.allclose(proposals.bboxes[0], priors[1])
+    torch.testing.assert_close(proposals.bboxes[1], priors[2])
