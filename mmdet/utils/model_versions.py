@@ -83,6 +83,8 @@ def check_head_layout(model_cfg, state: Dict[str, Tensor], source: str) -> None:
     calibration run: the runner's strict load would stop it only after loading the data)."""
     roi_head = model_cfg.get('roi_head') or {}
     bbox, mask = roi_head.get('bbox_head') or {}, roi_head.get('mask_head') or {}
+    if not isinstance(bbox, dict) or not isinstance(mask, dict):
+        return  # cascade stages: the runner's strict load names any misfit
     classes = bbox.get('num_classes')
     expected = {  # key: (rows, config key, class-agnostic)
         'roi_head.bbox_head.fc_reg.weight': (
