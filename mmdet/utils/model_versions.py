@@ -138,7 +138,8 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
                               'top-level bbox_head.*; roi_head.* means it is already 2.x/3.x)')
     cls_weight = state.get('bbox_head.fc_cls.weight')
     if cls_weight is None:
-        raise CheckpointError(f'{source} has no bbox_head.fc_cls.weight')
+        raise CheckpointError(f'{source} has no bbox_head.fc_cls.weight: v1 cascades (HTC, '
+                              'Cascade R-CNN: bbox_head.N.*) are not converted yet')
     classes = cls_weight.shape[0] - 1
     if num_classes is not None and num_classes != classes:
         raise CheckpointError(f'{source}: bbox_head.fc_cls.weight has {classes} classes '
