@@ -1,3 +1,3 @@
-from .two_stage import CascadeRCNN, MaskRCNN, TwoStageDetector
+from .two_stage import CascadeRCNN, HybridTaskCascade, MaskRCNN, TwoStageDetector
 
-__all__ = ['CascadeRCNN', 'MaskRCNN', 'TwoStageDetector']
+__all__ = ['CascadeRCNN', 'HybridTaskCascade', 'MaskRCNN', 'TwoStageDetector']

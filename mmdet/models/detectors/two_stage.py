@@ -138,3 +138,8 @@ class MaskRCNN(TwoStageDetector):
 class CascadeRCNN(TwoStageDetector):
     """Cascade R-CNN / Cascade Mask R-CNN (Cai & Vasconcelos, 2018), with a
     ``CascadeRoIHead``."""
+
+
+@MODELS.register_module()
+class HybridTaskCascade(CascadeRCNN):
+    """Hybrid Task Cascade (Chen et al., 2019), with a ``HybridTaskCascadeRoIHead``."""

@@ -36,6 +36,8 @@ class FCNMaskHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.class_agnostic = class_agnostic
+        self.conv_out_channels = conv_out_channels
+        self.conv_cfg, self.norm_cfg = conv_cfg, norm_cfg
         self.roi_feat_size = roi_feat_size
         self.convs = nn.ModuleList(
             ConvModule(in_channels if i == 0 else conv_out_channels, conv_out_channels,
@@ -66,6 +68,11 @@ class FCNMaskHead(BaseModule):
         would be a third of the head's work and its largest tensor."""
         for conv in self.convs:
             x = conv(x)
+        return self.logits(x, labels)
+
+    def logits(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+        """The upsampling and the 1x1 output conv on the convs' features (one channel per
+        RoI with ``labels``)."""
         x = F.relu(self.upsample(x))
         if labels is None or self.class_agnostic:
             return self.conv_logits(x)
