@@ -1,5 +1,7 @@
-"""Cascade Mask R-CNN against mmdetection 3.3 (tests/data/mmdet_reference/
-cascade_mask_rcnn_r18c16_fpn_small.pt): the same detections, labels and masks from its
+"""Cascade Mask R-CNN and Hybrid Task Cascade against mmdetection 3.3
+(tests/data/mmdet_reference/cascade_mask_rcnn_r18c16_fpn_small.pt and
+htc_r18c16_fpn_small.pt: three stages; HTC with interleaved heads, mask information flow
+and the fused semantic branch): the same detections, labels and masks from their
 weights; the fast inference path against the plain one; the cascade's training step."""
 import copy
 
@@ -13,46 +15,58 @@ from mmdet.registry import MODELS
 from data_testing import load_reference, rle_to_masks
 from detection_testing import make_batch, predict_reference
 
-# The file README's tolerances, but boxes to 2e-3 px: three refinements amplify kernel
-# rounding, and mmdetection 3.3 itself, re-run on an Intel CPU, lands 1.05e-3 px from the
-# stored boxes (exactly where this code lands: the same numbers as mmdetection there).
-BOX_ATOL, SCORE_ATOL, MAX_MASK_FLIPS = 2e-3, 1e-4, 5
+# The file README's tolerances (scores 1e-4, masks within 5 pixels, boxes 1e-3 px), but
+# the cascade's boxes to 2e-3 px: three refinements amplify kernel rounding, and
+# mmdetection 3.3 itself, re-run on an Intel CPU, lands 1.05e-3 px from the stored boxes
+# (exactly where this code lands: the same numbers as mmdetection there).
+REFERENCES = {'cascade': ('cascade_mask_rcnn_r18c16_fpn_small.pt', 2e-3),
+              'htc': ('htc_r18c16_fpn_small.pt', 1e-3)}
+SCORE_ATOL, MAX_MASK_FLIPS = 1e-4, 5
+
+
+@pytest.fixture(scope='module', params=sorted(REFERENCES))
+def reference(request):
+    name, box_atol = REFERENCES[request.param]
+    ref = load_reference(name)
+    model = MODELS.build(Config.fromstring(ref['config'], '.py').model)
+    model.load_state_dict(ref['state_dict'], strict=True)
+    return ref, model.eval(), box_atol
 
 
 @pytest.fixture(scope='module')
 def cascade():
-    return load_reference('cascade_mask_rcnn_r18c16_fpn_small.pt')
+    return load_reference(REFERENCES['cascade'][0])
 
 
 @pytest.fixture(scope='module')
-def model(cascade):
-    model = MODELS.build(Config.fromstring(cascade['config'], '.py').model)
-    model.load_state_dict(cascade['state_dict'], strict=True)
-    return model.eval()
+def htc_model():
+    ref = load_reference(REFERENCES['htc'][0])
+    return MODELS.build(Config.fromstring(ref['config'], '.py').model).eval()
 
 
-def test_detections_and_masks_equal_mmdetections(model, cascade):
+def test_detections_and_masks_equal_mmdetections(reference):
+    ref, model, box_atol = reference
     with unfolded_norms():  # mmdetection's conv-then-BN: the same numbers
-        preds = predict_reference(model, cascade)
-    for i, (pred, ref, meta) in enumerate(zip(preds, cascade['detections'],
-                                              cascade['metainfo'])):
-        assert torch.equal(pred.labels, ref['labels']), f'image {i}: labels'
-        assert (pred.bboxes - ref['bboxes']).abs().max() <= BOX_ATOL, f'image {i}: boxes'
-        assert (pred.scores - ref['scores']).abs().max() <= SCORE_ATOL, f'image {i}: scores'
-        flips = (pred.masks.to_bitmap() != rle_to_masks(ref['masks'], meta['ori_shape'])).sum()
+        preds = predict_reference(model, ref)
+    for i, (pred, det, meta) in enumerate(zip(preds, ref['detections'], ref['metainfo'])):
+        assert torch.equal(pred.labels, det['labels']), f'image {i}: labels'
+        assert (pred.bboxes - det['bboxes']).abs().max() <= box_atol, f'image {i}: boxes'
+        assert (pred.scores - det['scores']).abs().max() <= SCORE_ATOL, f'image {i}: scores'
+        flips = (pred.masks.to_bitmap() != rle_to_masks(det['masks'], meta['ori_shape'])).sum()
         assert flips <= MAX_MASK_FLIPS, f'image {i}: {flips} mask pixels differ'
 
 
-def test_fast_inference_path_matches_the_plain_one(model, cascade):
+def test_fast_inference_path_matches_the_plain_one(reference):
+    ref, model, _ = reference
     with unfolded_norms():
-        plain = predict_reference(model, cascade)
-    fast_model = copy.deepcopy(model).prepare_for_inference()  # folded BN, channels-last
-    fast = predict_reference(fast_model, cascade)
+        plain = predict_reference(model, ref)
+    fast = predict_reference(copy.deepcopy(model).prepare_for_inference(), ref)  # folded BN
     for ours, theirs in zip(fast, plain):
         assert torch.equal(ours.labels, theirs.labels)
         # three refinements amplify the folded BN's rounding (measured: 0.016 px)
         assert (ours.bboxes - theirs.bboxes).abs().max() <= 0.05
         assert (ours.scores - theirs.scores).abs().max() <= 5e-4
+        assert (ours.masks.to_bitmap() != theirs.masks.to_bitmap()).sum() <= 20
 
 
 def test_cascade_training_step(cascade):
@@ -117,3 +131,21 @@ def test_next_stage_proposals_drop_the_added_ground_truth():
     assert proposals.bboxes.shape == (2, 4)
     assert not torch.allclose(proposals.bboxes[0], priors[1])
     torch.testing.assert_close(proposals.bboxes[1], priors[2])
+
+
+def test_semantic_loss_ignores_unlabelled_pixels(htc_model):
+    head = htc_model.roi_head.semantic_head
+    logits = torch.randn(1, head.num_classes, 4, 4)
+    labels = torch.full((1, 32, 32), 255, dtype=torch.long)  # unlabelled ...
+    labels[0, :8, :8] = 3  # ... but one 8x8 block (one pixel at 1/8 scale)
+    loss = head.loss(logits, labels)
+    expected = torch.nn.functional.cross_entropy(logits[:, :, 0, 0], torch.tensor([3]))
+    torch.testing.assert_close(loss, head.loss_weight * expected)
+
+
+def test_htc_training_is_a_clear_error_until_implemented():
+    cfg = Config.fromstring(load_reference(REFERENCES['htc'][0])['config'], '.py').model
+    cfg.train_cfg = None
+    model = MODELS.build(cfg)
+    with pytest.raises(NotImplementedError, match='training HybridTaskCascadeRoIHead'):
+        model.roi_head.loss(None, None, None)
