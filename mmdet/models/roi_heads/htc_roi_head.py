@@ -5,16 +5,19 @@ and whose mask heads pass their features on to the next (mask information flow).
 masks come from the last mask head after the flow through all stages. Module names
 follow mmdetection (``semantic_head``, ``mask_head.{i}.conv_res``).
 
-Inference only so far: training (interleaved box/mask stages, the semantic loss) is not
-implemented and is an error.
+Training as mmdetection's: the box stages refine the proposals; interleaved, each
+stage's mask loss is on RoIs re-sampled from the boxes it just regressed; the semantic
+loss applies when the samples carry ``gt_sem_seg`` maps (padded like the images).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi
 from .cascade_roi_head import CascadeRoIHead
 
 
@@ -93,7 +96,59 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
         return super().predict_outputs(self.with_semantic_features(feats), rpn_results_list,
                                        batch_data_samples, rescale)
 
-    def loss(self, feats, rpn_results_list, batch_data_samples) -> Dict[str, Tensor]:
-        raise NotImplementedError(
-            'training HybridTaskCascadeRoIHead (interleaved stages, mask information flow, '
-            'the semantic loss) is not implemented yet; HTC checkpoints test and calibrate')
+    # --------------------------------------------------------------------- loss
+    def mask_train_logits(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor,
+                          stage: int) -> Tensor:
+        """Stage ``stage``'s mask logits (each RoI's class) in training: the RoI features
+        flow through the earlier stages' heads first (mask information flow)."""
+        mask_feats = self._fuse_semantic(feats, self.mask_roi_extractor[stage](feats, rois),
+                                         rois, 'mask')
+        last_feat = None
+        if self.mask_info_flow:
+            for head in self.mask_head[:stage]:
+                last_feat = head.forward_with_feat(mask_feats, last_feat, labels)[1]
+        return self.mask_head[stage].forward_with_feat(mask_feats, last_feat, labels)[0]
+
+    def loss(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
+             batch_data_samples: list) -> Dict[str, Tensor]:
+        """As mmdetection's HTC: the semantic loss (when the samples carry ``gt_sem_seg``
+        maps), then per stage the box loss on its sampled RoIs and, interleaved, the mask
+        loss on RoIs re-sampled from the boxes this stage just regressed, which are also
+        the next stage's proposals."""
+        metas = [s.metainfo for s in batch_data_samples]
+        gts = [s.gt_instances for s in batch_data_samples]
+        feats = self.with_semantic_features(feats)
+        losses: Dict[str, Tensor] = {}
+        if self.with_semantic:
+            maps = [s.get('gt_sem_seg', None) for s in batch_data_samples]
+            if all(m is not None for m in maps):
+                logits = self.semantic_head(feats)[0]
+                labels = torch.stack([m.sem_seg[0] for m in maps])
+                losses['loss_semantic_seg'] = self.semantic_head.loss(logits, labels)
+        proposals = rpn_results_list
+        for stage in range(self.num_stages):
+            weight = self.stage_loss_weights[stage]
+            sampling = self.sample_rois(proposals, batch_data_samples,
+                                        self.bbox_assigner[stage], self.bbox_sampler[stage])
+            rois = bbox2roi([res.priors for res in sampling])
+            out = self.bbox_forward(feats, rois, stage)
+            stage_losses = self.bbox_head[stage].loss(
+                out['cls_score'], out['bbox_pred'], sampling,
+                pos_weight=self.train_cfg[stage].get('pos_weight', -1))
+            refined = None
+            if stage < self.num_stages - 1 or (self.with_mask and self.interleaved):
+                with torch.no_grad():
+                    refined = self.refine_proposals(sampling, rois, out, metas, stage)
+            if self.with_mask:
+                if self.interleaved:
+                    sampling = self.sample_rois(refined, batch_data_samples,
+                                                self.bbox_assigner[stage],
+                                                self.bbox_sampler[stage])
+                pos_rois = bbox2roi([res.pos_priors for res in sampling])
+                pos_labels = torch.cat([res.pos_gt_labels for res in sampling])
+                mask_preds = self.mask_train_logits(feats, pos_rois, pos_labels, stage)
+                stage_losses.update(self.mask_head[stage].loss(mask_preds, sampling, gts))
+            for name, value in stage_losses.items():
+                losses[f's{stage}.{name}'] = value * weight if 'loss' in name else value
+            proposals = refined
+        return losses

@@ -2,7 +2,7 @@
 (tests/data/mmdet_reference/cascade_mask_rcnn_r18c16_fpn_small.pt and
 htc_r18c16_fpn_small.pt: three stages; HTC with interleaved heads, mask information flow
 and the fused semantic branch): the same detections, labels and masks from their
-weights; the fast inference path against the plain one; the cascade's training step."""
+weights; the fast inference path against the plain one; their training steps."""
 import copy
 
 import pytest
@@ -31,11 +31,6 @@ def reference(request):
     model = MODELS.build(Config.fromstring(ref['config'], '.py').model)
     model.load_state_dict(ref['state_dict'], strict=True)
     return ref, model.eval(), box_atol
-
-
-@pytest.fixture(scope='module')
-def cascade():
-    return load_reference(REFERENCES['cascade'][0])
 
 
 @pytest.fixture(scope='module')
@@ -69,15 +64,14 @@ def test_fast_inference_path_matches_the_plain_one(reference):
         assert (ours.masks.to_bitmap() != theirs.masks.to_bitmap()).sum() <= 20
 
 
-def test_cascade_training_step(cascade):
-    cfg = Config.fromstring(cascade['config'], '.py').model
+def _train_cfg(num_stages=3):
     stage = lambda thr: dict(  # noqa: E731
         assigner=dict(type='MaxIoUAssigner', pos_iou_thr=thr, neg_iou_thr=thr,
                       min_pos_iou=thr, match_low_quality=False, ignore_iof_thr=-1),
         sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
                      add_gt_as_proposals=True),
         mask_size=28, pos_weight=-1, debug=False)
-    cfg.train_cfg = dict(
+    return dict(
         rpn=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
                                min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
                  sampler=dict(type='RandomSampler', num=64, pos_fraction=0.5, neg_pos_ub=-1,
@@ -85,21 +79,38 @@ def test_cascade_training_step(cascade):
                  allowed_border=-1, pos_weight=-1, debug=False),
         rpn_proposal=dict(nms_pre=200, max_per_img=100, nms=dict(type='nms', iou_threshold=0.7),
                           min_bbox_size=0),
-        rcnn=[stage(0.5), stage(0.6), stage(0.7)])
+        rcnn=[stage(0.5), stage(0.6), stage(0.7)][:num_stages])
+
+
+@pytest.mark.parametrize('name', sorted(REFERENCES))
+def test_training_step_of_every_stage(name):
+    from mmengine.structures import PixelData
+    cfg = Config.fromstring(load_reference(REFERENCES[name][0])['config'], '.py').model
+    cfg.train_cfg = _train_cfg()
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
     model.train()
     data = model.data_preprocessor(make_batch(num_classes=8), training=True)
+    if name == 'htc':  # semantic maps of the padded batch (11 stuff classes, 255 unlabelled)
+        h, w = data['inputs'].shape[-2:]
+        for sample in data['data_samples']:
+            sem = torch.randint(0, 11, (1, h, w))
+            sem[:, :h // 4] = 255
+            sample.gt_sem_seg = PixelData(sem_seg=sem)
     losses = model(**data, mode='loss')
-    for s, weight in enumerate((1, 0.5, 0.25)):
-        for name in ('loss_cls', 'loss_bbox', 'loss_mask', 'acc'):
-            assert f's{s}.{name}' in losses, f's{s}.{name}'
-    total = sum(v for k, v in losses.items() if 'loss' in k)
-    total.backward()
+    for s in range(3):
+        for key in ('loss_cls', 'loss_bbox', 'loss_mask', 'acc'):
+            assert f's{s}.{key}' in losses, f's{s}.{key}'
+    assert ('loss_semantic_seg' in losses) == (name == 'htc')
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
     for s in range(3):
         assert model.roi_head.bbox_head[s].fc_cls.weight.grad.abs().sum() > 0
         assert model.roi_head.mask_head[s].conv_logits.weight.grad.abs().sum() > 0
+    if name == 'htc':
+        head = model.roi_head
+        assert head.semantic_head.conv_logits.weight.grad.abs().sum() > 0
+        assert head.mask_head[1].conv_res.conv.weight.grad.abs().sum() > 0  # information flow
 
 
 def test_next_stage_proposals_drop_the_added_ground_truth():
@@ -141,11 +152,3 @@ def test_semantic_loss_ignores_unlabelled_pixels(htc_model):
     loss = head.loss(logits, labels)
     expected = torch.nn.functional.cross_entropy(logits[:, :, 0, 0], torch.tensor([3]))
     torch.testing.assert_close(loss, head.loss_weight * expected)
-
-
-def test_htc_training_is_a_clear_error_until_implemented():
-    cfg = Config.fromstring(load_reference(REFERENCES['htc'][0])['config'], '.py').model
-    cfg.train_cfg = None
-    model = MODELS.build(cfg)
-    with pytest.raises(NotImplementedError, match='training HybridTaskCascadeRoIHead'):
-        model.roi_head.loss(None, None, None)
