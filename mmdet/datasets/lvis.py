@@ -34,7 +34,9 @@ class LVISDataset(BaseDataset):
 
     METAINFO = dict(classes=())
 
-    def __init__(self, *args, filter_cfg: Optional[dict] = None, **kwargs):
+    def __init__(self, *args, filter_cfg: Optional[dict] = None, seg_map_suffix: str = '.png',
+                 **kwargs):
+        self.seg_map_suffix = seg_map_suffix
         super().__init__(*args, filter_cfg=filter_cfg, **kwargs)
 
     # --------------------------------------------------------------- loading
@@ -64,12 +66,14 @@ class LVISDataset(BaseDataset):
                                       ignore_flag=int(bool(ann.get('iscrowd', 0)
                                                            or ann.get('ignore', 0))),
                                       mask=ann.get('segmentation')))
-            data_list.append(dict(img_path=self._image_path(img), img_id=img_id,
-                                  width=img['width'], height=img['height'],
-                                  neg_category_ids=img.get('neg_category_ids', []),
-                                  not_exhaustive_category_ids=img.get(
-                                      'not_exhaustive_category_ids', []),
-                                  instances=instances))
+            info = dict(img_path=self._image_path(img), img_id=img_id,
+                        width=img['width'], height=img['height'],
+                        neg_category_ids=img.get('neg_category_ids', []),
+                        not_exhaustive_category_ids=img.get('not_exhaustive_category_ids', []),
+                        instances=instances)
+            if 'seg' in self.data_prefix:  # semantic maps (HTC): same relative path, .png
+                info['seg_map_path'] = self._seg_map_path(info['img_path'])
+            data_list.append(info)
         orphans = sum(len(anns) for img_id, anns in api.img_ann_map.items()
                       if img_id not in api.imgs)
         if orphans:
@@ -99,6 +103,12 @@ class LVISDataset(BaseDataset):
         if url and rel.count('/') > 1:  # keep only '<split>/<file>'
             rel = '/'.join(rel.split('/')[-2:])
         return osp.join(self._image_prefix(), rel)
+
+    def _seg_map_path(self, img_path: str) -> str:
+        """``data_prefix['seg']`` + the image's path below the image prefix, with
+        ``seg_map_suffix`` (COCO-stuff: ``stuffthingmaps/train2017/000000xxxxxx.png``)."""
+        rel = osp.relpath(img_path, self._image_prefix()) if self._image_prefix() else img_path
+        return osp.join(self.data_prefix['seg'], osp.splitext(rel)[0] + self.seg_map_suffix)
 
     def _image_prefix(self) -> str:
         # mmengine joins data_root onto data_prefix entries; without one, use data_root.

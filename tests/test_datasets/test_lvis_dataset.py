@@ -363,3 +363,43 @@ def test_full_pipeline_boxes_and_masks_agree(toy, direction):
             np.testing.assert_allclose(box, expected, atol=1e-4)
             # the mask's own box agrees with the box up to the nearest-neighbour step
             np.testing.assert_allclose(_tight_box(mask), box, atol=2.5)
+
+
+def test_semantic_maps_are_found_loaded_resized_flipped_and_padded(tmp_path):
+    """COCO-stuff-style maps (HTC): data_prefix['seg'] + the image's relative path as .png,
+    then through the pipeline beside the image, and padded with 255 in the batch."""
+    from mmdet.models.data_preprocessors import DetDataPreprocessor
+    root = tmp_path / 'data'
+    (root / 'train2017').mkdir(parents=True)
+    (root / 'stuff' / 'train2017').mkdir(parents=True)
+    h, w = 30, 50
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(root / 'train2017' / f'{7:012d}.jpg'),
+                rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+    seg = rng.integers(0, 11, (h, w), dtype=np.uint8)
+    seg[:, :5] = 255
+    cv2.imwrite(str(root / 'stuff' / 'train2017' / f'{7:012d}.png'), seg)
+    ann = _write(tmp_path / 'train.json', [_image(7, w=w, h=h)],
+                 [_ann(1, 7, 1, (5, 5, 20, 10))], [dict(id=1, name='a', frequency='f')])
+    dataset = LVISDataset(ann_file=ann, data_root=str(root),
+                          data_prefix=dict(img='', seg='stuff/'), test_mode=True,
+                          pipeline=[LoadImageFromFile(),
+                                    LoadAnnotations(with_bbox=True, with_seg=True),
+                                    Resize(scale=(100, 60), keep_ratio=True),
+                                    RandomFlip(prob=1.0), PackDetInputs()])
+    info = dataset.get_data_info(0)
+    assert info['seg_map_path'] == str(root / 'stuff' / 'train2017' / f'{7:012d}.png')
+    item = dataset[0]
+    sem = item['data_samples'].gt_sem_seg.sem_seg
+    expected = cv2.resize(seg, (100, 60), interpolation=cv2.INTER_NEAREST)[:, ::-1]
+    assert sem.shape == (1, 60, 100) == (1, *item['inputs'].shape[1:])
+    assert torch.equal(sem[0], torch.from_numpy(expected.copy()))
+    batch = DetDataPreprocessor(pad_size_divisor=32, pad_seg=True)(
+        dict(inputs=[item['inputs']], data_samples=[item['data_samples']]))
+    padded = batch['data_samples'][0].gt_sem_seg.sem_seg
+    assert padded.shape == (1, 64, 128) == (1, *batch['inputs'].shape[-2:])
+    assert torch.equal(padded[:, :60, :100], sem) and (padded[:, 60:] == 255).all()
+    # a missing map is named
+    (root / 'stuff' / 'train2017' / f'{7:012d}.png').unlink()
+    with pytest.raises(FileNotFoundError, match=r'cannot read the semantic map .*000000000007\.png'):
+        dataset[0]

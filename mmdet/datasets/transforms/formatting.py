@@ -2,6 +2,7 @@
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
+from mmengine.structures import PixelData
 
 from mmdet.registry import TRANSFORMS
 from mmdet.structures import DetDataSample, InstanceData
@@ -11,7 +12,8 @@ from mmdet.structures import DetDataSample, InstanceData
 class PackDetInputs(BaseTransform):
     """``inputs``: uint8 (3, H, W) tensor; ``data_samples``: a DetDataSample whose
     ``gt_instances`` hold the non-ignored boxes, labels and masks, ``ignored_instances``
-    the ignored ones, and whose metainfo holds ``meta_keys``."""
+    the ignored ones, ``gt_sem_seg`` the semantic map (``sem_seg`` (1, H, W) uint8) when
+    there is one, and whose metainfo holds ``meta_keys``."""
 
     def __init__(self, meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                                   'scale_factor', 'flip', 'flip_direction')):
@@ -33,5 +35,8 @@ class PackDetInputs(BaseTransform):
                 if 'gt_masks' in results and field == 'gt_instances':
                     inst.masks = torch.from_numpy(results['gt_masks'][keep])
                 setattr(sample, field, inst)
+        if 'gt_seg_map' in results:
+            sample.gt_sem_seg = PixelData(
+                sem_seg=torch.from_numpy(np.ascontiguousarray(results['gt_seg_map'])[None]))
         sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=inputs, data_samples=sample)

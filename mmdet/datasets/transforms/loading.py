@@ -60,17 +60,20 @@ class LoadAnnotations(BaseTransform):
     """Instances of ``results['instances']`` into arrays.
 
     Adds ``gt_bboxes`` (N, 4) float32 x1y1x2y2, ``gt_bboxes_labels`` (N,) int64,
-    ``gt_ignore_flags`` (N,) bool and, with ``with_mask``, ``gt_masks`` (N, H, W) uint8.
+    ``gt_ignore_flags`` (N,) bool, with ``with_mask`` ``gt_masks`` (N, H, W) uint8 and,
+    with ``with_seg``, ``gt_seg_map`` (H, W) uint8: the semantic map (e.g. COCO-stuff's
+    ``stuffthingmaps``, 255 = unlabelled) read from ``results['seg_map_path']``.
     """
 
     def __init__(self, with_bbox: bool = True, with_label: bool = True, with_mask: bool = False,
-                 poly2mask: bool = True):
+                 with_seg: bool = False, poly2mask: bool = True):
         if not poly2mask:
             raise ValueError('LoadAnnotations(poly2mask=False) is not supported: masks are '
                              'always decoded to bitmaps')
         self.with_bbox = with_bbox
         self.with_label = with_label
         self.with_mask = with_mask
+        self.with_seg = with_seg
 
     def transform(self, results: dict) -> dict:
         instances: List[dict] = results.get('instances', [])
@@ -88,7 +91,30 @@ class LoadAnnotations(BaseTransform):
             masks = [segmentation_to_mask(i['mask'], h, w) for i in instances]
             results['gt_masks'] = (np.stack(masks) if masks
                                    else np.zeros((0, h, w), dtype=np.uint8))
+        if self.with_seg:
+            results['gt_seg_map'] = load_seg_map(results, results['img'].shape[:2])
         return results
 
 
-__all__: Optional[List[str]] = ['LoadImageFromFile', 'LoadAnnotations', 'segmentation_to_mask']
+def load_seg_map(results: dict, shape) -> np.ndarray:
+    """The semantic map of ``results['seg_map_path']`` as (H, W) uint8, the size of the
+    image it belongs to."""
+    path = results.get('seg_map_path')
+    if path is None:
+        raise KeyError("LoadAnnotations(with_seg=True) needs each image's 'seg_map_path': "
+                       "give the dataset data_prefix=dict(img=..., seg=...)")
+    seg = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if seg is None:
+        raise FileNotFoundError(f'cannot read the semantic map {path} (image '
+                                f'{results.get("img_path")})')
+    if seg.ndim != 2 or seg.dtype != np.uint8:
+        raise ValueError(f'{path}: a semantic map is one uint8 channel of labels, got '
+                         f'shape {seg.shape} and {seg.dtype}')
+    if seg.shape != tuple(shape):
+        raise ValueError(f'{path} is {seg.shape[1]}x{seg.shape[0]}, its image '
+                         f'{results.get("img_path")} {shape[1]}x{shape[0]}')
+    return seg
+
+
+__all__: Optional[List[str]] = ['LoadImageFromFile', 'LoadAnnotations', 'load_seg_map',
+                                 'segmentation_to_mask']

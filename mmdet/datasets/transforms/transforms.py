@@ -1,4 +1,5 @@
-"""Geometric transforms: resize (fixed or random scale) and flip, for image, boxes, masks."""
+"""Geometric transforms: resize (fixed or random scale) and flip, for image, boxes, masks
+and semantic maps."""
 import random
 from typing import List, Sequence, Tuple
 
@@ -52,6 +53,9 @@ class Resize(BaseTransform):
             results['gt_bboxes'] = boxes
         if 'gt_masks' in results and (new_w, new_h) != (w, h):
             results['gt_masks'] = resize_masks(results['gt_masks'], new_w, new_h)
+        if 'gt_seg_map' in results and (new_w, new_h) != (w, h):
+            results['gt_seg_map'] = cv2.resize(results['gt_seg_map'], (new_w, new_h),
+                                               interpolation=cv2.INTER_NEAREST)
         return results
 
 
@@ -114,4 +118,6 @@ class RandomFlip(BaseTransform):
             results['gt_bboxes'] = boxes
         if 'gt_masks' in results:
             results['gt_masks'] = np.ascontiguousarray(np.flip(results['gt_masks'], axis=axis + 1))
+        if 'gt_seg_map' in results:
+            results['gt_seg_map'] = np.ascontiguousarray(np.flip(results['gt_seg_map'], axis=axis))
         return results

@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.model import BaseDataPreprocessor
+from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmdet.registry import MODELS
@@ -14,7 +15,8 @@ class DetDataPreprocessor(BaseDataPreprocessor):
     """Images arrive as a list of ``(3, H, W)`` tensors (uint8 or float, BGR as loaded
     by OpenCV) or a ``(B, 3, H, W)`` tensor. Each is optionally flipped to RGB, then
     ``(x - mean) / std``, then zero-padded at the bottom/right to the batch's largest
-    size rounded up to ``pad_size_divisor``.
+    size rounded up to ``pad_size_divisor``. With ``pad_seg`` the samples' semantic maps
+    (``gt_sem_seg``) are padded to the batch's size with ``seg_pad_value`` (unlabelled).
     """
 
     def __init__(self,
@@ -25,6 +27,8 @@ class DetDataPreprocessor(BaseDataPreprocessor):
                  pad_value: float = 0,
                  pad_mask: bool = False,
                  mask_pad_value: int = 0,
+                 pad_seg: bool = False,
+                 seg_pad_value: int = 255,
                  non_blocking: Optional[bool] = False):
         super().__init__(non_blocking)
         if mask_pad_value != 0:  # pad_mask: masks stay at image size, RoIAlign reads 0 past it
@@ -39,6 +43,7 @@ class DetDataPreprocessor(BaseDataPreprocessor):
         self.bgr_to_rgb = bgr_to_rgb
         self.pad_size_divisor = pad_size_divisor
         self.pad_value = pad_value
+        self.pad_seg, self.seg_pad_value = pad_seg, seg_pad_value
 
     def _check_image(self, img, index: int) -> None:
         channels = self.mean.shape[0]
@@ -75,4 +80,9 @@ class DetDataPreprocessor(BaseDataPreprocessor):
             for img, sample in zip(inputs, samples):
                 pad = (math.ceil(img.shape[1] / div) * div, math.ceil(img.shape[2] / div) * div)
                 sample.set_metainfo(dict(batch_input_shape=(max_h, max_w), pad_shape=pad))
+                if self.pad_seg and 'gt_sem_seg' in sample:
+                    seg = sample.gt_sem_seg.sem_seg
+                    padded = seg.new_full((seg.shape[0], max_h, max_w), self.seg_pad_value)
+                    padded[:, :seg.shape[1], :seg.shape[2]] = seg
+                    sample.gt_sem_seg = PixelData(sem_seg=padded)
         return dict(inputs=batch, data_samples=samples)
