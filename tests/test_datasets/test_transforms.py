@@ -14,7 +14,7 @@ from mmcv.image import rescale_size as mmcv_rescale_size
 from pycocotools import mask as mask_utils
 
 from mmdet.datasets.transforms import (LoadAnnotations, LoadImageFromFile, PackDetInputs,
-                                       RandomChoiceResize, RandomFlip, Resize,
+                                       RandomChoiceResize, RandomResize, RandomFlip, Resize,
                                        rescale_size, segmentation_to_mask)
 from mmdet.structures import DetDataSample
 
@@ -138,6 +138,20 @@ def test_random_choice_resize_picks_one_of_the_scales():
         seen.add(out['img'].shape[:2])
     expected = {rescale_size(50, 40, s)[::-1] for s in scales}
     assert seen == expected
+
+
+def test_random_resize_draws_the_short_side_within_the_range():
+    t = RandomResize(scale=[(1600, 400), (1600, 1400)])
+    random.seed(0)
+    shorts = set()
+    for _ in range(60):
+        out = t(dict(img=_image(30, 60)))  # 2:1: the short side limits (up to 800 x 1600)
+        h, w = out['img'].shape[:2]
+        assert 400 <= h <= 800 and abs(w - 2 * h) <= 1
+        shorts.add(h)
+    assert len(shorts) > 20  # drawn over the range, not a few fixed scales
+    with pytest.raises(ValueError, match='two'):
+        RandomResize(scale=[(1600, 400)])
 
 
 # --------------------------------------------------------------------------- Flip

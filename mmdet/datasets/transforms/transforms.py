@@ -91,6 +91,25 @@ class RandomChoiceResize(Resize):
 
 
 @TRANSFORMS.register_module()
+class RandomResize(Resize):
+    """Multi-scale training over a range (mmcv's ``RandomResize`` with two scales): the
+    long and the short edge limits each drawn uniformly between those of ``scale[0]``
+    and ``scale[1]`` (HTC's ``[(1600, 400), (1600, 1400)]``: short side 400-1400)."""
+
+    def __init__(self, scale: Sequence[Sequence[int]], keep_ratio: bool = True,
+                 clip_object_border: bool = True):
+        if len(scale) != 2 or any(len(s) != 2 for s in scale):
+            raise ValueError(f'RandomResize takes two (w, h) scales, the range ends; got {scale}')
+        super().__init__(tuple(scale[0]), keep_ratio, clip_object_border)
+        self.scales = [tuple(s) for s in scale]
+
+    def _target_scale(self) -> Tuple[int, int]:
+        longs = sorted(max(s) for s in self.scales)
+        shorts = sorted(min(s) for s in self.scales)
+        return (random.randint(longs[0], longs[1]), random.randint(shorts[0], shorts[1]))
+
+
+@TRANSFORMS.register_module()
 class RandomFlip(BaseTransform):
     """Flip image, boxes and masks horizontally (or vertically) with probability ``prob``."""
 
