@@ -58,7 +58,7 @@ def test_fast_inference_path_matches_the_plain_one(reference):
     fast = predict_reference(copy.deepcopy(model).prepare_for_inference(), ref)  # folded BN
     for ours, theirs in zip(fast, plain):
         assert torch.equal(ours.labels, theirs.labels)
-        # three refinements amplify the folded BN's rounding (measured: 0.016 px)
+        # three refinements amplify the folded BN's rounding (measured: up to 0.022 px)
         assert (ours.bboxes - theirs.bboxes).abs().max() <= 0.05
         assert (ours.scores - theirs.scores).abs().max() <= 5e-4
         assert (ours.masks.to_bitmap() != theirs.masks.to_bitmap()).sum() <= 20
