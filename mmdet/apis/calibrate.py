@@ -32,8 +32,13 @@ def check_detector_checkpoint(cfg: Config, path: str) -> None:
     if missing:
         raise CheckpointError(f'{path} holds no {", ".join(p[:-1] for p in missing)} weights '
                               '(mmdetection names expected): is it a two-stage detector?')
-    weight = state.get('roi_head.bbox_head.fc_cls.weight')
-    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    bbox_head = cfg.model.roi_head.bbox_head
+    if isinstance(bbox_head, (list, tuple)):  # cascade stages: the last one's
+        weight = state.get(f'roi_head.bbox_head.{len(bbox_head) - 1}.fc_cls.weight')
+        num_classes = bbox_head[-1]['num_classes']
+    else:
+        weight = state.get('roi_head.bbox_head.fc_cls.weight')
+        num_classes = bbox_head.num_classes
     if weight is not None and weight.shape[0] != num_classes + 1:
         raise CheckpointError(
             f'{path} classifies {weight.shape[0] - 1} classes (+ background), the config '

@@ -10,6 +10,9 @@ from .config import (check_sections, evaluator_list, load_config, place_metric_o
 from .train import train_runner
 
 
+SIMCAL_ROI_HEADS = ('SimCalRoIHead', 'SimCalCascadeRoIHead', 'SimCalHTCRoIHead')
+
+
 def configure_test_mode(cfg: Config, mode: str) -> None:
     """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVISMetric per
     mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
@@ -17,7 +20,7 @@ def configure_test_mode(cfg: Config, mode: str) -> None:
     from mmdet.calibration.scores import ALL_MODES, INFERENCE_MODES, check_mode
     check_mode(mode)
     roi_head = cfg.model.get('roi_head') or {}
-    if roi_head.get('type') != 'SimCalRoIHead':
+    if roi_head.get('type') not in SIMCAL_ROI_HEADS:
         if mode != 'orig':
             raise ValueError(f'--mode {mode} needs a SimCal config (configs/simcal/): this '
                              'model has no calibration head')

@@ -12,6 +12,8 @@ stage-1 or mmdetection checkpoint loads as it is, and the calibrated checkpoint 
 the whole model.
 """
 import copy
+import re
+from functools import partial
 from typing import Dict, List, Optional
 
 import torch
@@ -24,7 +26,7 @@ from mmdet.models.losses import accuracy
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.utils.checkpoint import CheckpointError
 from mmdet.utils.config_keys import check_keys
-from .roi_head import SimCalRoIHead
+from .roi_head import SimCalScoring
 from .roi_selection import select_calibration_rois
 
 CALIB_HEAD_PREFIX = 'roi_head.calib_head.'
@@ -42,7 +44,9 @@ DEFAULT_CALIB_CFG = dict(
     sampler=dict(type='RandomSampler', num=512, pos_fraction=0.25, neg_pos_ub=-1,
                  add_gt_as_proposals=True),
     drawn_class_only=True,  # keep only positives of the class the image was drawn for
-    neg_pos_ratio=1.0)      # background RoIs per kept positive, over the batch
+    neg_pos_ratio=1.0,      # background RoIs per kept positive, over the batch
+    # cascades: each stage's calibration RoIs assigned at that stage's IoU threshold
+    stage_iou_thrs=(0.5, 0.6, 0.7))
 
 
 @MODELS.register_module()
@@ -56,8 +60,9 @@ class SimCalDetector(TwoStageDetector):
 
     def __init__(self, *args, calib_cfg: Optional[dict] = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not isinstance(getattr(self, 'roi_head', None), SimCalRoIHead):
-            raise TypeError('SimCalDetector needs roi_head=dict(type="SimCalRoIHead", ...)')
+        if not isinstance(getattr(self, 'roi_head', None), SimCalScoring):
+            raise TypeError('SimCalDetector needs roi_head=dict(type="SimCalRoIHead", ...) '
+                            '(or SimCalCascadeRoIHead, SimCalHTCRoIHead)')
         self.calib_cfg = copy.deepcopy(DEFAULT_CALIB_CFG)
         for key, value in (calib_cfg or {}).items():
             if key not in DEFAULT_CALIB_CFG:
@@ -65,7 +70,17 @@ class SimCalDetector(TwoStageDetector):
                                f'{", ".join(DEFAULT_CALIB_CFG)}')
             self.calib_cfg[key] = _plain(value)
         check_keys(self.calib_cfg['proposal'], PROPOSAL_KEYS, 'model.calib_cfg.proposal')
-        self.calib_assigner = TASK_UTILS.build(self.calib_cfg['assigner'])
+        num_stages = getattr(self.roi_head, 'num_stages', 1)
+        if num_stages == 1:
+            assigners = [self.calib_cfg['assigner']]
+        else:
+            thrs = list(self.calib_cfg['stage_iou_thrs'])
+            if len(thrs) != num_stages:
+                raise ValueError(f'calib_cfg.stage_iou_thrs {thrs} needs one IoU threshold '
+                                 f'per stage ({num_stages})')
+            assigners = [dict(self.calib_cfg['assigner'], pos_iou_thr=t, neg_iou_thr=t,
+                              min_pos_iou=t) for t in thrs]
+        self.calib_assigners = [TASK_UTILS.build(a) for a in assigners]
         self.calib_sampler = TASK_UTILS.build(self.calib_cfg['sampler'])
         for name, param in self.named_parameters():
             param.requires_grad_(name.startswith(CALIB_HEAD_PREFIX))
@@ -74,7 +89,7 @@ class SimCalDetector(TwoStageDetector):
 
     @property
     def num_classes(self) -> int:
-        return self.roi_head.bbox_head.num_classes
+        return self.roi_head.final_bbox_head.num_classes
 
     @property
     def calib_head(self):
@@ -93,12 +108,16 @@ class SimCalDetector(TwoStageDetector):
     def _check_loaded_weights(self, module, state_dict: dict, prefix: str, *args) -> None:
         """Records that detector weights were loaded; a checkpoint for another number of
         classes is an error, not a warning."""
-        self.detector_loaded |= f'{prefix}roi_head.bbox_head.fc_cls.weight' in state_dict
-        for head in ('bbox_head', 'calib_head'):
-            weight = state_dict.get(f'{prefix}roi_head.{head}.fc_cls.weight')
-            if weight is not None and weight.shape[0] != self.num_classes + 1:
+        pattern = re.compile(re.escape(prefix) + r'roi_head\.(bbox|calib)_head\.(\d+\.)?'
+                             r'fc_cls\.weight')
+        for key, weight in state_dict.items():
+            match = pattern.fullmatch(key)
+            if match is None:
+                continue
+            self.detector_loaded |= match.group(1) == 'bbox'
+            if weight.shape[0] != self.num_classes + 1:
                 raise CheckpointError(
-                    f'the checkpoint\'s roi_head.{head}.fc_cls has {weight.shape[0] - 1} '
+                    f'the checkpoint\'s {key[len(prefix):]} has {weight.shape[0] - 1} '
                     f'classes (+ background), the model {self.num_classes}: the checkpoint '
                     'was trained for another dataset (or num_classes is wrong)')
 
@@ -119,14 +138,20 @@ class SimCalDetector(TwoStageDetector):
             proposals = self.rpn_head.predict_by_feat(*self.rpn_head(feats), metas,
                                                       self.calib_cfg['proposal'],
                                                       rescale=False)
-            sampling_results = self.roi_head.sample_rois(
-                proposals, data_samples, self.calib_assigner, self.calib_sampler)
-            rois, labels = select_calibration_rois(
-                sampling_results, drawn_labels, self.num_classes,
-                neg_pos_ratio=self.calib_cfg['neg_pos_ratio'],
-                drawn_class_only=self.calib_cfg['drawn_class_only'])
-        logits = self.roi_head.calibration_logits(feats, rois)
-        return calibration_losses(logits, labels, self.num_classes)
+        select = partial(select_calibration_rois, drawn_labels=drawn_labels,
+                         num_classes=self.num_classes,
+                         neg_pos_ratio=self.calib_cfg['neg_pos_ratio'],
+                         drawn_class_only=self.calib_cfg['drawn_class_only'])
+        batches = self.roi_head.calibration_batches(feats, proposals, data_samples,
+                                                    self.calib_assigners, self.calib_sampler,
+                                                    select)
+        if len(batches) == 1:
+            return calibration_losses(*batches[0], self.num_classes)
+        losses = {}
+        for stage, (logits, labels) in enumerate(batches):
+            for key, value in calibration_losses(logits, labels, self.num_classes).items():
+                losses[f's{stage}.{key}'] = value
+        return losses
 
 
 def calibration_losses(logits: Tensor, labels: Tensor, num_classes: int) -> Dict[str, Tensor]:

@@ -117,6 +117,44 @@ class CalibrationHead(BaseModule):
         return calibrated_columns(counts, threshold)
 
 
+class CalibrationHeads(nn.ModuleList):
+    """One calibration head per cascade stage, used as one head: the stages' logits are
+    averaged (as a cascade averages its box heads' logits); ``forward`` takes each
+    stage's RoI features. Names: ``calib_head.{stage}.*``."""
+
+    @property
+    def variant(self) -> str:
+        return self[0].variant
+
+    @property
+    def num_classes(self) -> int:
+        return self[0].num_classes
+
+    @property
+    def calibrated(self) -> Tensor:
+        return torch.tensor(all(bool(head.calibrated) for head in self))
+
+    @property
+    def train_instance_counts(self) -> Tensor:
+        return self[0].train_instance_counts
+
+    def forward(self, stage_feats) -> Tensor:
+        return sum(head(feats) for head, feats in zip(self, stage_feats)) / len(self)
+
+    def start_calibration(self, bbox_heads, train_instance_counts) -> None:
+        """Each stage's head starts from its own stage's box head (``*_ft``)."""
+        for head, bbox_head in zip(self, bbox_heads):
+            head.start_calibration(bbox_head, train_instance_counts)
+
+    def check_calibrated(self) -> None:
+        for head in self:
+            head.check_calibrated()
+
+    def calibrated_columns(self, threshold: float) -> Tensor:
+        self.check_calibrated()
+        return self[0].calibrated_columns(threshold)
+
+
 COUNTS_KEY = 'roi_head.calib_head.train_instance_counts'
 
 

@@ -7,13 +7,18 @@ the calibration head's scores; boxes and masks always come from the original hea
 In mode ``all`` the three modes are scored from that one pass, each with its own NMS,
 as ``pred_instances_orig`` / ``_cal`` / ``_dual`` (``pred_instances`` = dual).
 """
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmdet.models.roi_heads.cascade_roi_head import CascadeRoIHead
+from mmdet.models.roi_heads.htc_roi_head import HybridTaskCascadeRoIHead
 from mmdet.models.roi_heads.standard_roi_head import PRED_FIELD, StandardRoIHead
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi
+from .heads import CalibrationHeads
 from .scores import ALL_MODES, INFERENCE_MODES, check_mode, mode_scores
 
 
@@ -22,13 +27,14 @@ def mode_field(mode: str) -> str:
     return f'{PRED_FIELD}_{mode}'
 
 
-@MODELS.register_module()
-class SimCalRoIHead(StandardRoIHead):
-    """:class:`StandardRoIHead` with a calibration head (``calib_head``).
+class SimCalScoring:
+    """What the calibrated RoI heads share: the calibration head(s), the inference mode
+    and T, and scoring in SimCal's modes. Mixed into a RoI head class.
 
     Args:
         calib_head: the calibration head's config; ``num_classes``, ``in_channels``,
-            ``roi_feat_size`` and ``fc_out_channels`` default to the box head's.
+            ``roi_feat_size`` and ``fc_out_channels`` default to the box head's (each
+            stage's, for cascades).
         inference_mode: 'orig', 'cal', 'dual' or 'all' (the three from one pass).
         count_threshold: T; in 'dual' mode classes with fewer TRAINING instances than T
             take the calibrated scores. The counts are those the calibration head was
@@ -45,25 +51,17 @@ class SimCalRoIHead(StandardRoIHead):
                     'saved in the calibrated checkpoint (roi_head.calib_head.'
                     'train_instance_counts); remove the key')
         super().__init__(*args, **kwargs)
-        self.calib_head = MODELS.build(self._calib_head_cfg(calib_head))
-        if self.calib_head.num_classes != self.bbox_head.num_classes:
+        self.calib_head = self.build_calib_head(calib_head)
+        if self.calib_head.num_classes != self.final_bbox_head.num_classes:
             raise ValueError(f'calib_head has {self.calib_head.num_classes} classes, the box '
-                             f'head {self.bbox_head.num_classes}')
+                             f'head {self.final_bbox_head.num_classes}')
         self.inference_mode = check_mode(inference_mode)
         if count_threshold is None:
             raise ValueError('model.roi_head.count_threshold (T) must be a number')
         self.count_threshold = count_threshold
 
-    def _calib_head_cfg(self, cfg: Optional[dict]) -> dict:
-        cfg = dict(cfg or dict(type='CalibrationHead'))
-        box = self.bbox_head
-        cfg.setdefault('type', 'CalibrationHead')
-        cfg.setdefault('num_classes', box.num_classes)
-        cfg.setdefault('in_channels', box.in_channels)
-        cfg.setdefault('roi_feat_size', box.roi_feat_size)
-        if len(box.shared_fcs):
-            cfg.setdefault('fc_out_channels', box.shared_fcs[-1].out_features)
-        return cfg
+    def build_calib_head(self, cfg: Optional[dict]):
+        return MODELS.build(calib_head_cfg(cfg, self.bbox_head))
 
     def check_inference_ready(self) -> None:
         """Modes other than 'orig' need calibration weights ('dual' and 'all' also the
@@ -85,19 +83,94 @@ class SimCalRoIHead(StandardRoIHead):
         fields = {mode_field(mode): value for mode, value in scores.items()}
         return {PRED_FIELD: scores['dual'], **fields}
 
+    def calibration_features(self, bbox_out: Dict[str, Tensor]):
+        """What the calibration head reads of the box branch's outputs."""
+        return bbox_out['bbox_feats']
+
     def mode_scores(self, bbox_out: Dict[str, Tensor], modes) -> Dict[str, Tensor]:
         """Class probabilities of the RoIs in each mode (background last)."""
         needs_cal = any(m != 'orig' for m in modes)
         if needs_cal:
             self.calib_head.check_calibrated()
-        cal_logits = self.calib_head(bbox_out['bbox_feats']) if needs_cal else None
+        cal_logits = (self.calib_head(self.calibration_features(bbox_out)) if needs_cal
+                      else None)
         use_cal = (self.calib_head.calibrated_columns(self.count_threshold)
                    if 'dual' in modes else None)
         return mode_scores(modes, bbox_out['cls_score'], cal_logits, use_cal)
 
     # ---------------------------------------------------------------- calibrate
-    def calibration_logits(self, feats: Tuple[Tensor], rois: Tensor) -> Tensor:
-        """Calibration head logits of ``rois``; the RoI features carry no gradient."""
+    def calibration_batches(self, feats: Tuple[Tensor], proposals: List[InstanceData],
+                            data_samples: list, assigners: list, sampler,
+                            select: Callable) -> List[Tuple[Tensor, Tensor]]:
+        """Calibration logits and labels of the RoIs ``select`` keeps of the sampled
+        proposals; one pair here (``assigners[0]``), one per stage for cascades. The RoI
+        features carry no gradient."""
         with torch.no_grad():
+            rois, labels = select(self.sample_rois(proposals, data_samples, assigners[0],
+                                                   sampler))
             roi_feats = self.bbox_roi_extractor(feats, rois)
-        return self.calib_head(roi_feats)
+        return [(self.calib_head(roi_feats), labels)]
+
+
+def calib_head_cfg(cfg: Optional[dict], box) -> dict:
+    """The calibration head's config, its sizes defaulting to the box head ``box``'s."""
+    cfg = dict(cfg or dict(type='CalibrationHead'))
+    cfg.setdefault('type', 'CalibrationHead')
+    cfg.setdefault('num_classes', box.num_classes)
+    cfg.setdefault('in_channels', box.in_channels)
+    cfg.setdefault('roi_feat_size', box.roi_feat_size)
+    if len(box.shared_fcs):
+        cfg.setdefault('fc_out_channels', box.shared_fcs[-1].out_features)
+    return cfg
+
+
+@MODELS.register_module()
+class SimCalRoIHead(SimCalScoring, StandardRoIHead):
+    """:class:`StandardRoIHead` with a calibration head (``calib_head``); see
+    :class:`SimCalScoring` for the arguments."""
+
+
+@MODELS.register_module()
+class SimCalCascadeRoIHead(SimCalScoring, CascadeRoIHead):
+    """A cascade (:class:`CascadeRoIHead`) with one calibration head per stage, each reading its stage's RoI features (HTC: with the
+    semantic features); their logits are averaged over the stages, as the box heads'
+    are, and the dual-head replacement with T applies to the final scores. Each stage's
+    head is calibrated on RoIs of the frozen cascade's own RoIs for that stage (the
+    proposals refined by the earlier stages, as at test time), assigned at that stage's
+    IoU threshold (``calib_cfg.stage_iou_thrs``)."""
+
+    def build_calib_head(self, cfg: Optional[dict]) -> CalibrationHeads:
+        return CalibrationHeads(MODELS.build(calib_head_cfg(cfg, box)) for box in self.bbox_head)
+
+    def calibration_features(self, bbox_out: Dict[str, Tensor]):
+        return bbox_out['stage_feats']
+
+    def calibration_batches(self, feats: Tuple[Tensor], proposals: List[InstanceData],
+                            data_samples: list, assigners: list, sampler,
+                            select: Callable) -> List[Tuple[Tensor, Tensor]]:
+        if len(assigners) != self.num_stages:
+            raise ValueError(f'{len(assigners)} calibration assigners for {self.num_stages} '
+                             'stages (calib_cfg.stage_iou_thrs)')
+        metas = [s.metainfo for s in data_samples]
+        batches = []
+        with torch.no_grad():
+            if hasattr(self, 'with_semantic_features'):  # HTC: semantic RoI features
+                feats = self.with_semantic_features(feats)
+            rois = bbox2roi([p.bboxes for p in proposals])
+        for stage in range(self.num_stages):
+            with torch.no_grad():
+                stage_proposals = [InstanceData(bboxes=rois[rois[:, 0] == i, 1:])
+                                   for i in range(len(proposals))]
+                cal_rois, labels = select(self.sample_rois(stage_proposals, data_samples,
+                                                           assigners[stage], sampler))
+                roi_feats = self.stage_roi_features(feats, cal_rois, stage)
+                if stage < self.num_stages - 1:
+                    rois = self.refine_all(feats, rois, metas, stage)
+            batches.append((self.calib_head[stage](roi_feats), labels))
+        return batches
+
+
+@MODELS.register_module()
+class SimCalHTCRoIHead(SimCalCascadeRoIHead, HybridTaskCascadeRoIHead):
+    """HTC with one calibration head per stage (:class:`SimCalCascadeRoIHead`), each
+    reading its stage's RoI features with the semantic features fused in."""

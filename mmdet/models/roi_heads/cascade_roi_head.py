@@ -89,9 +89,13 @@ class CascadeRoIHead(StandardRoIHead):
         return self.mask_head[-1]
 
     # ------------------------------------------------------------------ features
+    def stage_roi_features(self, feats: Tuple[Tensor], rois: Tensor, stage: int) -> Tensor:
+        """The RoI features stage ``stage``'s box head (and classifier) reads."""
+        return self.bbox_roi_extractor[stage](feats, rois)
+
     def bbox_forward(self, feats: Tuple[Tensor], rois: Tensor, stage: int = -1
                      ) -> Dict[str, Tensor]:
-        roi_feats = self.bbox_roi_extractor[stage](feats, rois)
+        roi_feats = self.stage_roi_features(feats, rois, stage)
         cls_score, bbox_pred = self.bbox_head[stage](roi_feats)
         return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=roi_feats)
 
@@ -106,16 +110,29 @@ class CascadeRoIHead(StandardRoIHead):
         argmax foreground class picks the regression of class-wise heads); the
         returned ``cls_score`` is the mean of the stages' logits, ``bbox_pred`` and
         ``bbox_feats`` are the last stage's, on the RoIs it was given."""
-        logits = []
+        logits, stage_feats = [], []
         for stage in range(self.num_stages):
             out = self.bbox_forward(feats, rois, stage)
             logits.append(out['cls_score'])
+            stage_feats.append(out['bbox_feats'])
             if stage < self.num_stages - 1 and rois.shape[0]:
                 labels = out['cls_score'][:, :-1].argmax(dim=1)
                 rois = self.bbox_head[stage].regress_by_class(rois, labels, out['bbox_pred'],
-                                                               batch_img_metas)
+                                                              batch_img_metas)
         out['cls_score'] = sum(logits) / float(len(logits))
+        out['stage_feats'] = stage_feats  # each stage's RoI features (calibration heads)
         return rois, out
+
+    def refine_all(self, feats: Tuple[Tensor], rois: Tensor, batch_img_metas: List[dict],
+                   stage: int) -> Tensor:
+        """All ``rois`` regressed by stage ``stage`` as at test time (argmax class): the
+        RoIs the next stage sees."""
+        if not rois.shape[0]:
+            return rois
+        out = self.bbox_forward(feats, rois, stage)
+        labels = out['cls_score'][:, :-1].argmax(dim=1)
+        return self.bbox_head[stage].regress_by_class(rois, labels, out['bbox_pred'],
+                                                      batch_img_metas)
 
     def mask_probs(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor) -> Tensor:
         """The mean over the stages' mask heads of their probabilities."""

@@ -69,12 +69,9 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
         return roi_feats + pooled
 
     # ------------------------------------------------------------------ features
-    def bbox_forward(self, feats: Tuple[Tensor], rois: Tensor, stage: int = -1
-                     ) -> Dict[str, Tensor]:
-        roi_feats = self._fuse_semantic(feats, self.bbox_roi_extractor[stage](feats, rois),
-                                        rois, 'bbox')
-        cls_score, bbox_pred = self.bbox_head[stage](roi_feats)
-        return dict(cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=roi_feats)
+    def stage_roi_features(self, feats: Tuple[Tensor], rois: Tensor, stage: int) -> Tensor:
+        return self._fuse_semantic(feats, self.bbox_roi_extractor[stage](feats, rois), rois,
+                                   'bbox')
 
     def mask_probs(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor) -> Tensor:
         """The last mask head's probabilities, the features having flowed through every

@@ -181,7 +181,7 @@ class StandardRoIHead(BaseModule):
     def _union_of_sets(self, detection_sets: List[List[InstanceData]]):
         """Per image: the distinct (RoI, class) detections of all sets, and for each set
         the index of each of its detections in that union."""
-        num_classes = self.bbox_head.num_classes
+        num_classes = self.final_bbox_head.num_classes
         unions, inverses = [], []
         for img in range(len(detection_sets[0])):
             dets = [results[img] for results in detection_sets]
