@@ -121,16 +121,15 @@ def peak_classifier(model, image, logit_std):
     seen = {}
     with wrapped(model.roi_head, 'score_rois', lambda out: seen.update(out)):
         model.predict(**model.data_preprocessor(ours_batch([image]), False))
-    heads = model.roi_head.bbox_head  # a cascade's stages: each rescaled alike
+    heads = model.roi_head.bbox_head  # a cascade's stages: their MEAN logits are peaked
     heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
+    x = seen['bbox_feats']
+    mean_logits = lambda: sum(h.fc_cls(h.shared_features(x)) for h in heads) / len(heads)  # noqa: E731
+    scale = logit_std / mean_logits()[:, :-1].std(dim=1).mean().item()  # linear in scale
     for head in heads:
-        x = head.shared_features(seen['bbox_feats'])
-        logits = head.fc_cls(x)
-        scale = logit_std / logits[:, :-1].std(dim=1).mean().item()
         head.fc_cls.weight.mul_(scale)
         head.fc_cls.bias.mul_(scale)
-    scores = torch.softmax(sum(h.fc_cls(h.shared_features(seen['bbox_feats']))
-                               for h in heads) / len(heads), dim=1)[:, :-1]
+    scores = torch.softmax(mean_logits(), dim=1)[:, :-1]
     return int((scores > model.test_cfg['rcnn']['score_thr']).sum()), x.shape[0]
 
 
