@@ -121,32 +121,36 @@ def load_from_http_weights_only(url: str, map_location=None) -> dict:
     return read_url_checkpoint(url, map_location)
 
 
+def read_named_checkpoint(name: str, urls: Dict[str, str], source: str,
+                          map_location=None) -> dict:
+    """``scheme://NAME``: the checkpoint that the table ``urls`` gives NAME (``source``
+    names the table in the error), through :func:`read_url_checkpoint`."""
+    model = name.split('://', 1)[1]
+    if model not in urls:
+        raise CheckpointError(f'{name}: {source} has no weights named {model!r}; known: '
+                              f'{", ".join(sorted(urls)[:20])}')
+    return read_url_checkpoint(urls[model], map_location)
+
+
 def load_from_torchvision_weights_only(name: str, map_location=None) -> dict:
     """``torchvision://resnet50``: torchvision's ImageNet weights (names as mmengine
-    lists them: ``resnet50``, ``resnet50.imagenet1k_v1``, ...) by their URL."""
+    lists them: ``resnet50``, ``resnet50.imagenet1k_v1``, ...)."""
     from mmengine.runner.checkpoint import get_torchvision_models
-    model = name.split('://', 1)[1]
-    urls = get_torchvision_models()
-    if model not in urls:
-        raise CheckpointError(f'{name}: torchvision has no weights named {model!r}')
-    return read_url_checkpoint(urls[model], map_location)
+    return read_named_checkpoint(name, get_torchvision_models(), 'torchvision', map_location)
 
 
 def load_from_openmmlab_weights_only(name: str, map_location=None) -> dict:
-    """``open-mmlab://resnext101_64x4d`` (ImageNet weights as mmdetection configs name
-    them): mmengine's table of those names gives the URL."""
+    """``open-mmlab://resnext101_64x4d``: ImageNet weights as mmdetection configs name
+    them (mmengine's table)."""
     from mmengine.runner.checkpoint import get_external_models
-    model = name.split('://', 1)[1]
-    urls = get_external_models()
-    if model not in urls:
-        raise CheckpointError(f'{name}: open-mmlab has no weights named {model!r}')
-    return read_url_checkpoint(urls[model], map_location)
+    return read_named_checkpoint(name, get_external_models(), 'open-mmlab', map_location)
 
 
 def load_from_zoo_weights_only(name: str, map_location=None) -> dict:
-    """``zoo://NAME``: a published model (:mod:`mmdet.utils.zoo`) by its URL."""
-    from .zoo import zoo_url
-    return read_url_checkpoint(zoo_url(name), map_location)
+    """``zoo://NAME``: a published model of :mod:`mmdet.utils.zoo`."""
+    from .zoo import ZOO
+    return read_named_checkpoint(name, {k: v.url for k, v in ZOO.items()}, 'the zoo',
+                                 map_location)
 
 
 def register_checkpoint_loaders() -> None:

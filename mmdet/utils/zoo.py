@@ -54,12 +54,3 @@ ZOO: Dict[str, ZooModel] = {
         'configs/lvis/mask_rcnn_x101_64x4d_fpn_sample1e-3_mstrain_1x_lvis_v1.py', 27.2, 25.8),
 }
 
-
-def zoo_url(name: str) -> str:
-    """The download URL of ``zoo://NAME`` (or of NAME)."""
-    from .checkpoint import CheckpointError
-    model = name.split('://', 1)[-1]
-    if model not in ZOO:
-        raise CheckpointError(f'{name}: no published model of that name; known: '
-                              f'{", ".join(sorted(ZOO))}')
-    return ZOO[model].url

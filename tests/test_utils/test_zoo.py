@@ -61,7 +61,7 @@ def test_zoo_names_load_through_the_weights_only_url_reader(tmp_path, monkeypatc
         model = init_detector(cfg, 'zoo://toy_zoo', fold_norms=False, channels_last=False)
     for key, value in source.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
-    with pytest.raises(CheckpointError, match=r'zoo://mask_rcnn_r18: no published model '
+    with pytest.raises(CheckpointError, match=r'zoo://mask_rcnn_r18: the zoo has no weights '
                                               r'.*mask_rcnn_r50_fpn_sample1e-3_mstrain_2x'):
         init_detector(cfg, 'zoo://mask_rcnn_r18')
 
