@@ -154,8 +154,7 @@ class SimCalCascadeRoIHead(SimCalScoring, CascadeRoIHead):
         metas = [s.metainfo for s in data_samples]
         batches = []
         with torch.no_grad():
-            if hasattr(self, 'with_semantic_features'):  # HTC: semantic RoI features
-                feats = self.with_semantic_features(feats)
+            feats = self.prepare_features(feats)  # HTC: with the semantic features
             rois = bbox2roi([p.bboxes for p in proposals])
         for stage in range(self.num_stages):
             with torch.no_grad():

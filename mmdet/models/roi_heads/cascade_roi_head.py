@@ -116,23 +116,36 @@ class CascadeRoIHead(StandardRoIHead):
             logits.append(out['cls_score'])
             stage_feats.append(out['bbox_feats'])
             if stage < self.num_stages - 1 and rois.shape[0]:
-                labels = out['cls_score'][:, :-1].argmax(dim=1)
-                rois = self.bbox_head[stage].regress_by_class(rois, labels, out['bbox_pred'],
-                                                              batch_img_metas)
+                rois = self.regress_stage(out, rois, batch_img_metas, stage)
         out['cls_score'] = sum(logits) / float(len(logits))
         out['stage_feats'] = stage_feats  # each stage's RoI features (calibration heads)
         return rois, out
 
-    def refine_all(self, feats: Tuple[Tensor], rois: Tensor, batch_img_metas: List[dict],
-                   stage: int) -> Tensor:
-        """All ``rois`` regressed by stage ``stage`` as at test time (argmax class): the
-        RoIs the next stage sees."""
-        if not rois.shape[0]:
-            return rois
-        out = self.bbox_forward(feats, rois, stage)
+    def regress_stage(self, out: Dict[str, Tensor], rois: Tensor, batch_img_metas: List[dict],
+                      stage: int) -> Tensor:
+        """``rois`` regressed by stage ``stage``'s outputs ``out`` as at test time (each
+        RoI by its argmax foreground class): the RoIs the next stage sees."""
         labels = out['cls_score'][:, :-1].argmax(dim=1)
         return self.bbox_head[stage].regress_by_class(rois, labels, out['bbox_pred'],
                                                       batch_img_metas)
+
+    def refine_all(self, feats: Tuple[Tensor], rois: Tensor, batch_img_metas: List[dict],
+                   stage: int) -> Tensor:
+        """All ``rois`` through stage ``stage`` and regressed (:meth:`regress_stage`)."""
+        if not rois.shape[0]:
+            return rois
+        return self.regress_stage(self.bbox_forward(feats, rois, stage), rois,
+                                  batch_img_metas, stage)
+
+    def prepare_features(self, feats: Tuple[Tensor]) -> Tuple[Tensor]:
+        """The features the RoI branches read (HTC adds its semantic features)."""
+        return feats
+
+    def predict_outputs(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
+                        batch_data_samples: list, rescale: bool = False
+                        ) -> Dict[str, List[InstanceData]]:
+        return super().predict_outputs(self.prepare_features(feats), rpn_results_list,
+                                       batch_data_samples, rescale)
 
     def mask_probs(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor) -> Tensor:
         """The mean over the stages' mask heads of their probabilities."""
@@ -141,10 +154,17 @@ class CascadeRoIHead(StandardRoIHead):
         return sum(probs) / float(len(probs))
 
     # --------------------------------------------------------------------- loss
+    masks_on_refined = False  # HTC (interleaved): mask losses on the refined boxes
+
     def loss(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
              batch_data_samples: list) -> Dict[str, Tensor]:
+        """Per stage the box loss on RoIs sampled from its proposals and the mask loss
+        on the positives (or, with :attr:`masks_on_refined`, on RoIs re-sampled from the
+        boxes the stage just regressed); the regressed RoIs, without the added ground
+        truth, are the next stage's proposals."""
         metas = [s.metainfo for s in batch_data_samples]
-        losses: Dict[str, Tensor] = {}
+        feats = self.prepare_features(feats)
+        losses = self.extra_losses(feats, batch_data_samples)
         proposals = rpn_results_list
         for stage in range(self.num_stages):
             weight = self.stage_loss_weights[stage]
@@ -153,21 +173,42 @@ class CascadeRoIHead(StandardRoIHead):
                                                 self.bbox_sampler[stage])
             rois = bbox2roi([res.priors for res in sampling_results])
             out = self.bbox_forward(feats, rois, stage)
-            head = self.bbox_head[stage]
-            stage_losses = head.loss(out['cls_score'], out['bbox_pred'], sampling_results,
-                                     pos_weight=self.train_cfg[stage].get('pos_weight', -1))
+            stage_losses = self.bbox_head[stage].loss(
+                out['cls_score'], out['bbox_pred'], sampling_results,
+                pos_weight=self.train_cfg[stage].get('pos_weight', -1))
+            refined = None
+            if stage < self.num_stages - 1 or (self.with_mask and self.masks_on_refined):
+                with torch.no_grad():
+                    refined = self.refine_proposals(sampling_results, rois, out, metas, stage)
             if self.with_mask:
-                pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
-                pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
-                mask_preds = self.mask_forward(feats, pos_rois, pos_labels, stage)
-                stage_losses.update(self.mask_head[stage].loss(
-                    mask_preds, sampling_results, [s.gt_instances for s in batch_data_samples]))
+                if self.masks_on_refined:
+                    sampling_results = self.sample_rois(refined, batch_data_samples,
+                                                        self.bbox_assigner[stage],
+                                                        self.bbox_sampler[stage])
+                stage_losses.update(self.stage_mask_loss(feats, sampling_results,
+                                                         batch_data_samples, stage))
             for name, value in stage_losses.items():
                 losses[f's{stage}.{name}'] = value * weight if 'loss' in name else value
-            if stage < self.num_stages - 1:
-                with torch.no_grad():
-                    proposals = self.refine_proposals(sampling_results, rois, out, metas, stage)
+            proposals = refined
         return losses
+
+    def extra_losses(self, feats: Tuple[Tensor], batch_data_samples: list
+                     ) -> Dict[str, Tensor]:
+        """Losses besides the stages' (HTC: the semantic loss)."""
+        return {}
+
+    def stage_mask_loss(self, feats: Tuple[Tensor], sampling_results: list,
+                        batch_data_samples: list, stage: int) -> Dict[str, Tensor]:
+        pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
+        pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
+        mask_preds = self.mask_train_logits(feats, pos_rois, pos_labels, stage)
+        return self.mask_head[stage].loss(mask_preds, sampling_results,
+                                          [s.gt_instances for s in batch_data_samples])
+
+    def mask_train_logits(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor,
+                          stage: int) -> Tensor:
+        """Stage ``stage``'s mask logits (each RoI's class) in training."""
+        return self.mask_forward(feats, rois, labels, stage)
 
     def refine_proposals(self, sampling_results: list, rois: Tensor, out: Dict[str, Tensor],
                          batch_img_metas: List[dict], stage: int) -> List[InstanceData]:

@@ -9,22 +9,22 @@ Training as mmdetection's: the box stages refine the proposals; interleaved, eac
 stage's mask loss is on RoIs re-sampled from the boxes it just regressed; the semantic
 loss applies when the samples carry ``gt_sem_seg`` maps (padded like the images).
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmdet.registry import MODELS
-from mmdet.structures.bbox import bbox2roi
 from .cascade_roi_head import CascadeRoIHead
 
 
 class SemanticFeatures(tuple):
-    """The FPN feature maps with the semantic branch's features (``semantic``)."""
+    """The FPN feature maps with the semantic branch's features (``semantic``) and
+    logits (``semantic_logits``, for its loss)."""
 
     semantic: Optional[Tensor] = None
+    semantic_logits: Optional[Tensor] = None
 
 
 @MODELS.register_module()
@@ -52,11 +52,11 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
     def with_semantic(self) -> bool:
         return getattr(self, 'semantic_head', None) is not None
 
-    def with_semantic_features(self, feats: Tuple[Tensor]) -> Tuple[Tensor]:
+    def prepare_features(self, feats: Tuple[Tensor]) -> Tuple[Tensor]:
         """``feats`` carrying the semantic branch's features (when there is one)."""
         out = SemanticFeatures(feats)
         if self.with_semantic:
-            out.semantic = self.semantic_head(feats)[1]
+            out.semantic_logits, out.semantic = self.semantic_head(feats)
         return out
 
     def _fuse_semantic(self, feats, roi_feats: Tensor, rois: Tensor, branch: str) -> Tensor:
@@ -86,13 +86,6 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
                 logits = head(mask_feats, labels)
         return logits.sigmoid()
 
-    # ------------------------------------------------------------------ predict
-    def predict_outputs(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
-                        batch_data_samples: list, rescale: bool = False
-                        ) -> Dict[str, List[InstanceData]]:
-        return super().predict_outputs(self.with_semantic_features(feats), rpn_results_list,
-                                       batch_data_samples, rescale)
-
     # --------------------------------------------------------------------- loss
     def mask_train_logits(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor,
                           stage: int) -> Tensor:
@@ -106,46 +99,15 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
                 last_feat = head.forward_with_feat(mask_feats, last_feat, labels)[1]
         return self.mask_head[stage].forward_with_feat(mask_feats, last_feat, labels)[0]
 
-    def loss(self, feats: Tuple[Tensor], rpn_results_list: List[InstanceData],
-             batch_data_samples: list) -> Dict[str, Tensor]:
-        """As mmdetection's HTC: the semantic loss (when the samples carry ``gt_sem_seg``
-        maps), then per stage the box loss on its sampled RoIs and, interleaved, the mask
-        loss on RoIs re-sampled from the boxes this stage just regressed, which are also
-        the next stage's proposals."""
-        metas = [s.metainfo for s in batch_data_samples]
-        gts = [s.gt_instances for s in batch_data_samples]
-        feats = self.with_semantic_features(feats)
-        losses: Dict[str, Tensor] = {}
-        if self.with_semantic:
-            maps = [s.get('gt_sem_seg', None) for s in batch_data_samples]
-            if all(m is not None for m in maps):
-                logits = self.semantic_head(feats)[0]
-                labels = torch.stack([m.sem_seg[0] for m in maps])
-                losses['loss_semantic_seg'] = self.semantic_head.loss(logits, labels)
-        proposals = rpn_results_list
-        for stage in range(self.num_stages):
-            weight = self.stage_loss_weights[stage]
-            sampling = self.sample_rois(proposals, batch_data_samples,
-                                        self.bbox_assigner[stage], self.bbox_sampler[stage])
-            rois = bbox2roi([res.priors for res in sampling])
-            out = self.bbox_forward(feats, rois, stage)
-            stage_losses = self.bbox_head[stage].loss(
-                out['cls_score'], out['bbox_pred'], sampling,
-                pos_weight=self.train_cfg[stage].get('pos_weight', -1))
-            refined = None
-            if stage < self.num_stages - 1 or (self.with_mask and self.interleaved):
-                with torch.no_grad():
-                    refined = self.refine_proposals(sampling, rois, out, metas, stage)
-            if self.with_mask:
-                if self.interleaved:
-                    sampling = self.sample_rois(refined, batch_data_samples,
-                                                self.bbox_assigner[stage],
-                                                self.bbox_sampler[stage])
-                pos_rois = bbox2roi([res.pos_priors for res in sampling])
-                pos_labels = torch.cat([res.pos_gt_labels for res in sampling])
-                mask_preds = self.mask_train_logits(feats, pos_rois, pos_labels, stage)
-                stage_losses.update(self.mask_head[stage].loss(mask_preds, sampling, gts))
-            for name, value in stage_losses.items():
-                losses[f's{stage}.{name}'] = value * weight if 'loss' in name else value
-            proposals = refined
-        return losses
+    @property
+    def masks_on_refined(self) -> bool:
+        return self.interleaved
+
+    def extra_losses(self, feats: Tuple[Tensor], batch_data_samples: list
+                     ) -> Dict[str, Tensor]:
+        """The semantic loss, when every sample carries a ``gt_sem_seg`` map."""
+        maps = [s.get('gt_sem_seg', None) for s in batch_data_samples]
+        if not self.with_semantic or any(m is None for m in maps):
+            return {}
+        labels = torch.stack([m.sem_seg[0] for m in maps])
+        return dict(loss_semantic_seg=self.semantic_head.loss(feats.semantic_logits, labels))
