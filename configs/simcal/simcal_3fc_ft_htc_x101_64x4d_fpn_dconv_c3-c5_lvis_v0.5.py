@@ -17,10 +17,6 @@ model = dict(
         type='SimCalHTCRoIHead',
         interleaved=True,
         mask_info_flow=True,
-        mask_head=[
-            dict(type='HTCMaskHead', with_conv_res=stage > 0, num_convs=4, in_channels=256,
-                 conv_out_channels=256, num_classes={{_base_.num_classes}},
-                 loss_mask=dict(type='CrossEntropyLoss', use_mask=True, loss_weight=1.0))
-            for stage in range(3)],
+        mask_head=dict(type='HTCMaskHead'),  # per stage; conv_res from stage 2 on
         semantic_roi_extractor={{_base_.htc_semantic_roi_extractor}},
         semantic_head={{_base_.htc_semantic_head}}))

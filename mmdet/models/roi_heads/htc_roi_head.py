@@ -35,6 +35,11 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
                  semantic_head: Optional[dict] = None,
                  semantic_fusion: Sequence[str] = ('bbox', 'mask'),
                  interleaved: bool = True, mask_info_flow: bool = True, **kwargs) -> None:
+        mask_head = kwargs.get('mask_head')
+        if isinstance(mask_head, dict) and 'with_conv_res' not in mask_head:
+            # one head config for all stages: conv_res where the information flow feeds it
+            kwargs['mask_head'] = [dict(mask_head, with_conv_res=mask_info_flow and i > 0)
+                                   for i in range(num_stages)]
         super().__init__(num_stages, stage_loss_weights, **kwargs)
         if (semantic_head is None) != (semantic_roi_extractor is None):
             raise ValueError('semantic_head and semantic_roi_extractor go together')

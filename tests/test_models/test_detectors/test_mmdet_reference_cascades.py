@@ -152,3 +152,15 @@ def test_semantic_loss_ignores_unlabelled_pixels(htc_model):
     loss = head.loss(logits, labels)
     expected = torch.nn.functional.cross_entropy(logits[:, :, 0, 0], torch.tensor([3]))
     torch.testing.assert_close(loss, head.loss_weight * expected)
+
+
+def test_one_htc_mask_head_config_builds_mmdetections_three():
+    """mask_head=dict(type='HTCMaskHead', ...) for all stages: conv_res where the flow
+    feeds it, the same weights as mmdetection's per-stage list."""
+    ref = load_reference(REFERENCES['htc'][0])
+    cfg = Config.fromstring(ref['config'], '.py').model
+    heads = cfg.roi_head.mask_head
+    cfg.roi_head.mask_head = {k: v for k, v in heads[1].items() if k != 'with_conv_res'}
+    model = MODELS.build(cfg)
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in ref['state_dict'].items()}
