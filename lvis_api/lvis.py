@@ -26,6 +26,7 @@ class AnnotationArrays:
     category_ids: np.ndarray  # int64 (N,)
     areas: np.ndarray        # float64 (N,)
     ignore: np.ndarray       # bool (N,), the optional ``ignore`` field
+    crowd: np.ndarray        # bool (N,), the optional ``iscrowd`` field (COCO)
     bboxes: np.ndarray       # float64 (N, 4), x, y, w, h
 
 
@@ -177,11 +178,12 @@ class LVIS:
             category_ids = np.array([a['category_id'] for a in anns], dtype=np.int64)
             areas = np.array([a['area'] for a in anns], dtype=np.float64)
             ignore = np.array([bool(a.get('ignore', 0)) for a in anns], dtype=bool)
+            crowd = np.array([bool(a.get('iscrowd', 0)) for a in anns], dtype=bool)
             bboxes = np.array([a['bbox'] for a in anns], dtype=np.float64).reshape(len(anns), 4)
         except (KeyError, TypeError, ValueError):
             self._raise_bad_annotation()
             raise
-        return AnnotationArrays(ids, image_ids, category_ids, areas, ignore, bboxes)
+        return AnnotationArrays(ids, image_ids, category_ids, areas, ignore, crowd, bboxes)
 
     def _raise_bad_annotation(self) -> None:
         for i, ann in enumerate(self.dataset['annotations']):

@@ -1,7 +1,10 @@
-"""Evaluate an LVIS result file and print the metrics table.
+"""Evaluate an LVIS (or, with ``--coco``, a COCO-format) result file and print the
+metrics table.
 
     python -m lvis_api.eval GT.json RESULTS.json --iou-type segm \\
         [--train-ann TRAIN.json] [--ap-fixed] [--bin-edges 0 10 100 1000] [--out M.json]
+    python -m lvis_api.eval instances_val2017.json RESULTS.json --coco \\
+        --train-ann coco_lt_train.json --bin-edges 1 20 400 8000
 """
 import argparse
 import json
@@ -12,6 +15,7 @@ from typing import List, Optional
 
 from ..errors import LVISFormatError
 from .bins import DEFAULT_BIN_EDGES
+from .coco_eval import COCOEval
 from .evaluator import LVISEval
 
 
@@ -27,6 +31,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              'adds AP1.. and bAP by training instance count')
     parser.add_argument('--bin-edges', type=float, nargs='+', default=list(DEFAULT_BIN_EDGES),
                         help='lower edges of the instance-count bins')
+    parser.add_argument('--coco', action='store_true',
+                        help='COCO-format ground truth, evaluated as pycocotools does '
+                             '(no federated fields; crowds; 1/10/100 per image and class)')
     parser.add_argument('--ap-fixed', action='store_true',
                         help='AP-fixed: up to 10,000 detections per category, no per-image cap')
     parser.add_argument('--out', type=Path, default=None,
@@ -36,12 +43,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.coco and args.ap_fixed:
+        print('error: --ap-fixed is an LVIS protocol; it does not combine with --coco',
+              file=sys.stderr)
+        return 2
     start = time.perf_counter()
+    counts = dict(train_counts=str(args.train_ann) if args.train_ann else None,
+                  bin_edges=args.bin_edges)
     try:
-        evaluator = LVISEval(str(args.gt), str(args.results), args.iou_type,
-                             ap_fixed=args.ap_fixed,
-                             train_counts=str(args.train_ann) if args.train_ann else None,
-                             bin_edges=args.bin_edges)
+        if args.coco:
+            evaluator = COCOEval(str(args.gt), str(args.results), args.iou_type, **counts)
+        else:
+            evaluator = LVISEval(str(args.gt), str(args.results), args.iou_type,
+                                 ap_fixed=args.ap_fixed, **counts)
         evaluator.run()
     except (LVISFormatError, FileNotFoundError) as err:
         print(f'error: {err}', file=sys.stderr)

@@ -3,7 +3,7 @@ training-count bin APs and the fixed-AP protocol."""
 import datetime
 import logging
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class LVISEval:
         if self.params.use_cats != 1:
             raise ValueError('category-agnostic evaluation (params.use_cats=0) is not supported')
         logger.info('Evaluate annotation type *%s*', self.params.iou_type)
-        self.problem = build_problem(self.lvis_gt, self.lvis_dt, self.params)
+        self.problem = self._build_problem(self.lvis_gt, self.lvis_dt, self.params)
         if self.params.iou_type == 'segm':
             self._ious, self._iou_offsets = group_mask_ious(self.problem, self.lvis_gt,
                                                             self.lvis_dt)
@@ -79,6 +79,13 @@ class LVISEval:
             self._iou_offsets = np.zeros(len(self.problem.group_cat), np.int64)
         self.freq_groups = self._prepare_freq_groups()
 
+    _build_problem = staticmethod(build_problem)
+
+    def _max_dets_caps(self) -> np.ndarray:
+        """Caps on the detections per (category, image), one accumulation each (LVIS
+        caps per image when loading the results: none here)."""
+        return np.array([-1], np.int64)
+
     def accumulate(self) -> None:
         """Match and accumulate into ``eval['precision']`` and ``eval['recall']``."""
         if self.problem is None:
@@ -86,8 +93,9 @@ class LVISEval:
         p, prob = self.params, self.problem
         num_thrs, num_recalls = len(p.iou_thrs), len(p.rec_thrs)
         num_cats, num_areas = prob.num_cats, len(p.area_rng)
-        precision = -np.ones((num_thrs, num_recalls, num_cats, num_areas))
-        recall = -np.ones((num_thrs, num_cats, num_areas))
+        caps = self._max_dets_caps()
+        precision = -np.ones((num_thrs, num_recalls, num_cats, num_areas, len(caps)))
+        recall = -np.ones((num_thrs, num_cats, num_areas, len(caps)))
         area_rng = np.asarray(p.area_rng, dtype=np.float64).reshape(num_areas, 2)
         if self.num_threads:
             set_num_threads(self.num_threads)
@@ -95,18 +103,26 @@ class LVISEval:
             prob.cat_group_start, prob.cat_group_end, prob.group_gt_start, prob.group_gt_end,
             prob.group_dt_start, prob.group_dt_end, self._iou_offsets, self._ious,
             p.iou_type == 'bbox',
-            prob.gt_boxes, prob.gt_ignore, prob.gt_areas, prob.gt_id_nonzero,
+            prob.gt_boxes, prob.gt_ignore, prob.gt_crowd, prob.gt_areas, prob.gt_id_nonzero,
             prob.dt_boxes, prob.dt_areas, prob.dt_scores, prob.dt_not_exhaustive,
-            area_rng[:, 0].copy(), area_rng[:, 1].copy(),
+            prob.dt_rank, area_rng[:, 0].copy(), area_rng[:, 1].copy(),
             np.asarray(p.iou_thrs, dtype=np.float64), np.asarray(p.rec_thrs, dtype=np.float64),
-            precision, recall)
-        self.eval = {
-            'params': p,
-            'counts': [num_thrs, num_recalls, num_cats, num_areas],
+            caps, precision, recall)
+        self.eval = self._eval_record(precision, recall)
+
+    def _eval_record(self, precision: np.ndarray, recall: np.ndarray) -> Dict:
+        """The official ``eval`` dict: (T, R, K, A) precision and (T, K, A) recall."""
+        return {
+            'params': self.params,
+            'counts': list(precision.shape[:4]),
             'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'),
-            'precision': precision,
-            'recall': recall,
+            'precision': np.ascontiguousarray(precision[..., 0]),
+            'recall': np.ascontiguousarray(recall[..., 0]),
         }
+
+    def _arrays(self, max_dets: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """(precision (T, R, K, A), recall (T, K, A)) of the summaries."""
+        return self.eval['precision'], self.eval['recall']
 
     def summarize(self) -> None:
         if not self.eval:
@@ -150,18 +166,20 @@ class LVISEval:
 
     def _summarize(self, summary_type: str, iou_thr: Optional[float] = None,
                    area_rng: str = 'all', freq_group_idx: Optional[int] = None,
-                   cat_idx: Optional[Sequence[int]] = None) -> float:
+                   cat_idx: Optional[Sequence[int]] = None,
+                   max_dets: Optional[int] = None) -> float:
         """Mean of the precision ('ap') or recall ('ar') entries > -1, as officially."""
         aidx = [i for i, lbl in enumerate(self.params.area_rng_lbl) if lbl == area_rng]
         if freq_group_idx is not None:
             cat_idx = self.freq_groups[freq_group_idx]
+        precision, recall = self._arrays(max_dets)
         if summary_type == 'ap':
-            s = self.eval['precision']
+            s = precision
             if iou_thr is not None:
                 s = s[np.where(iou_thr == self.params.iou_thrs)[0]]
             s = s[:, :, cat_idx, aidx] if cat_idx is not None else s[:, :, :, aidx]
         else:
-            s = self.eval['recall']
+            s = recall
             if iou_thr is not None:
                 s = s[np.where(iou_thr == self.params.iou_thrs)[0]]
             s = s[:, :, aidx]
@@ -173,7 +191,7 @@ class LVISEval:
         points, area all; -1 for a category without ground truth in the split."""
         if not self.eval:
             raise RuntimeError('Please run accumulate() first.')
-        prec = self.eval['precision'][:, :, :, self.params.area_rng_lbl.index('all')]
+        prec = self._arrays()[0][:, :, :, self.params.area_rng_lbl.index('all')]
         valid = prec > -1
         counts = valid.sum(axis=(0, 1))
         sums = np.where(valid, prec, 0.0).sum(axis=(0, 1))

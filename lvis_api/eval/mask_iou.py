@@ -96,9 +96,10 @@ def _intersection(ra, ma, rb, mb):
 
 @njit(cache=True, nogil=True)
 def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end, group_dt_start,
-                group_dt_end, offsets, gt_base, out):
+                group_dt_end, offsets, gt_base, gt_crowd, out):
     """Fill ``out`` with each group's (num_dt, num_gt) IoUs; NaN where pycocotools must
-    decide. Masks: detection i is string i, ground truth j is string ``gt_base + j``."""
+    decide. Masks: detection i is string i, ground truth j is string ``gt_base + j``; a
+    crowd ground truth divides by the detection's area instead of the union."""
     max_len = 1
     for s in range(len(starts)):
         max_len = max(max_len, ends[s] - starts[s])
@@ -134,7 +135,8 @@ def _group_ious(buf, starts, ends, heights, widths, group_gt_start, group_gt_end
                     out[row + j] = 0.0
                 else:
                     inter = _intersection(dt_runs, md, gt_runs[j], gt_m[j])
-                    out[row + j] = inter / (area + gt_area[j] - inter) if inter > 0 else 0.0
+                    union = area if gt_crowd[gs + j] else area + gt_area[j] - inter
+                    out[row + j] = inter / union if inter > 0 else 0.0
     return out
 
 
@@ -246,7 +248,7 @@ def group_mask_ious(problem: EvalProblem, gt: LVIS,
                 np.concatenate([dt_heights, gt_sizes[:, 0]]),
                 np.concatenate([dt_widths, gt_sizes[:, 1]]),
                 problem.group_gt_start, problem.group_gt_end, problem.group_dt_start,
-                problem.group_dt_end, offsets, len(dt_starts), ious)
+                problem.group_dt_end, offsets, len(dt_starts), problem.gt_crowd, ious)
     _fill_undecided(ious, problem, offsets, gt, dt, gt_rles)
     return ious, offsets
 
@@ -259,5 +261,6 @@ def _fill_undecided(ious: np.ndarray, problem: EvalProblem, offsets: np.ndarray,
         ng = problem.group_gt_end[g] - problem.group_gt_start[g]
         d, j = divmod(flat - int(offsets[g]), int(ng))
         dt_rle = dt.segm_rle(int(problem.dt_rows[problem.group_dt_start[g] + d]))
-        gt_rle = gt_rles[problem.group_gt_start[g] + j]
-        ious[flat] = np.asarray(mask_utils.iou([dt_rle], [gt_rle], [0])).item()
+        gt_row = problem.group_gt_start[g] + j
+        crowd = [int(problem.gt_crowd[gt_row])]
+        ious[flat] = np.asarray(mask_utils.iou([dt_rle], [gt_rles[gt_row]], crowd)).item()

@@ -14,6 +14,11 @@ Official sets, reproduced here:
   (ignored when unmatched);
 - order inside a group: ground truth in file order, detections by decreasing score with
   ties in result-list order.
+
+:func:`build_coco_problem` builds the same columns with pycocotools' ``COCOeval._prepare``
+rules instead: every image x category pair is evaluated (no federated lists, no area
+filter), ``iscrowd`` marks crowd ground truth, which is also the only ignored kind, and
+each (category, image) group keeps its ``params.max_dets[-1]`` best-scored detections.
 """
 from dataclasses import dataclass
 from typing import List, Tuple
@@ -33,6 +38,7 @@ class EvalProblem:
     gt_rows: np.ndarray            # rows of LVIS.annotation_arrays()
     gt_areas: np.ndarray
     gt_ignore: np.ndarray
+    gt_crowd: np.ndarray           # COCO crowd regions: IoU over the detection's area
     gt_id_nonzero: np.ndarray      # the official code marks matches by id: id 0 never counts
     gt_boxes: np.ndarray
     # kept detections, sorted by (category, image, -score, list order)
@@ -40,6 +46,7 @@ class EvalProblem:
     dt_areas: np.ndarray
     dt_scores: np.ndarray
     dt_not_exhaustive: np.ndarray
+    dt_rank: np.ndarray            # position in its group (COCO's per-group caps)
     dt_boxes: np.ndarray
     # groups: one per (category, image) with a ground truth or a detection
     group_cat: np.ndarray
@@ -102,26 +109,14 @@ def _image_category_keys(gt: LVIS, img_ids: np.ndarray, field: str, cats: _IdInd
 
 
 def build_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
-    img_ids = np.unique(np.asarray(params.img_ids, dtype=np.int64))
-    unknown = [i for i in img_ids.tolist() if i not in gt.imgs]
-    if unknown:
-        raise ValueError(f'params.img_ids names images not in {gt.source}: {unknown[:10]}')
-    cat_ids = np.asarray(params.cat_ids, dtype=np.int64)
-    if len(np.unique(cat_ids)) != len(cat_ids):
-        raise ValueError('params.cat_ids has repeated ids')
+    img_ids, cat_ids = _checked_ids(gt, params)
     num_imgs, num_cats = len(img_ids), len(cat_ids)
-    empty_boxes = np.zeros((0, 4))
     imgs, cats = _IdIndex(img_ids), _IdIndex(cat_ids)
 
     # ground truth
     ann = gt.annotation_arrays()
-    img_ok, img_index = imgs.lookup(ann.image_ids)
-    cat_ok, cat_index = cats.lookup(ann.category_ids)
-    keep = img_ok & cat_ok & (ann.areas > 0) & (ann.areas < np.inf)
-    gt_rows = np.flatnonzero(keep)
-    gt_key = cat_index[gt_rows] * num_imgs + img_index[gt_rows]
-    order = np.argsort(gt_key, kind='stable')
-    gt_rows, gt_key = gt_rows[order], gt_key[order]
+    gt_rows, gt_key = _sorted_gt(ann, imgs, cats, num_imgs,
+                                 (ann.areas > 0) & (ann.areas < np.inf))
     gt_groups = np.unique(gt_key)
 
     # detections: of a category in the image's ground truth or negative list
@@ -143,18 +138,83 @@ def build_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
     dt_rows, dt_key = dt_rows[allowed], dt_key[allowed]
 
     groups = np.union1d(gt_groups, keys[allowed_keys])
+    return _grouped_problem(
+        params, num_imgs, num_cats, ann, gt_rows, gt_key, ann.ignore[gt_rows],
+        np.zeros(len(gt_rows), bool), dt, dt_rows, dt_key, not_exhaustive,
+        np.zeros(len(dt_rows), np.int64), groups)
+
+
+def build_coco_problem(gt: LVIS, dt: LVISResults, params: Params) -> EvalProblem:
+    """The problem under pycocotools' rules (see the module doc)."""
+    img_ids, cat_ids = _checked_ids(gt, params)
+    num_imgs, num_cats = len(img_ids), len(cat_ids)
+    imgs, cats = _IdIndex(img_ids), _IdIndex(cat_ids)
+    ann = gt.annotation_arrays()
+    gt_rows, gt_key = _sorted_gt(ann, imgs, cats, num_imgs, True)
+
+    img_ok, img_index = _positions(imgs, img_ids, dt.image_ids, dt.image_index, gt.get_img_ids())
+    cat_ok, cat_index = _positions(cats, cat_ids, dt.category_ids, dt.category_index,
+                                   gt.get_cat_ids())
+    dt_rows = np.flatnonzero(img_ok & cat_ok)
+    dt_key = cat_index[dt_rows] * num_imgs + img_index[dt_rows]
+    order = np.lexsort((-dt.scores[dt_rows], dt_key))  # stable: ties keep list order
+    dt_rows, dt_key = dt_rows[order], dt_key[order]
+    starts = np.searchsorted(dt_key, dt_key, 'left')
+    rank = np.arange(len(dt_key), dtype=np.int64) - starts
+    cap = int(params.max_dets[-1])
+    if cap >= 0:
+        keep = rank < cap
+        dt_rows, dt_key, rank = dt_rows[keep], dt_key[keep], rank[keep]
+    groups = np.union1d(gt_key, dt_key)
+    crowd = ann.crowd[gt_rows]
+    return _grouped_problem(params, num_imgs, num_cats, ann, gt_rows, gt_key, crowd, crowd,
+                            dt, dt_rows, dt_key, np.zeros(len(dt_rows), bool), rank, groups)
+
+
+def _sorted_gt(ann, imgs: _IdIndex, cats: _IdIndex, num_imgs: int,
+               keep) -> Tuple[np.ndarray, np.ndarray]:
+    """Rows of the kept ground truth of the evaluated images and categories, sorted by
+    (category, image, file order), and their group keys."""
+    img_ok, img_index = imgs.lookup(ann.image_ids)
+    cat_ok, cat_index = cats.lookup(ann.category_ids)
+    gt_rows = np.flatnonzero(img_ok & cat_ok & keep)
+    gt_key = cat_index[gt_rows] * num_imgs + img_index[gt_rows]
+    order = np.argsort(gt_key, kind='stable')
+    return gt_rows[order], gt_key[order]
+
+
+def _checked_ids(gt: LVIS, params: Params) -> Tuple[np.ndarray, np.ndarray]:
+    img_ids = np.unique(np.asarray(params.img_ids, dtype=np.int64))
+    unknown = [i for i in img_ids.tolist() if i not in gt.imgs]
+    if unknown:
+        raise ValueError(f'params.img_ids names images not in {gt.source}: {unknown[:10]}')
+    cat_ids = np.asarray(params.cat_ids, dtype=np.int64)
+    if len(np.unique(cat_ids)) != len(cat_ids):
+        raise ValueError('params.cat_ids has repeated ids')
+    return img_ids, cat_ids
+
+
+def _grouped_problem(params: Params, num_imgs: int, num_cats: int, ann, gt_rows: np.ndarray,
+                     gt_key: np.ndarray, gt_ignore: np.ndarray, gt_crowd: np.ndarray,
+                     dt: LVISResults, dt_rows: np.ndarray, dt_key: np.ndarray,
+                     not_exhaustive: np.ndarray, dt_rank: np.ndarray,
+                     groups: np.ndarray) -> EvalProblem:
+    """The columns and group bounds of sorted ground truth and detections."""
+    empty_boxes = np.zeros((0, 4))
     group_cat = groups // max(num_imgs, 1)
     return EvalProblem(
         num_cats=num_cats,
         gt_rows=gt_rows,
         gt_areas=ann.areas[gt_rows],
-        gt_ignore=ann.ignore[gt_rows],
+        gt_ignore=gt_ignore,
+        gt_crowd=gt_crowd,
         gt_id_nonzero=ann.ids[gt_rows] != 0,
         gt_boxes=ann.bboxes[gt_rows] if params.iou_type == 'bbox' else empty_boxes,
         dt_rows=dt_rows,
         dt_areas=dt.areas[dt_rows],
         dt_scores=dt.scores[dt_rows],
         dt_not_exhaustive=not_exhaustive,
+        dt_rank=dt_rank,
         dt_boxes=dt.boxes[dt_rows] if params.iou_type == 'bbox' else empty_boxes,
         group_cat=group_cat,
         group_gt_start=np.searchsorted(gt_key, groups, 'left'),

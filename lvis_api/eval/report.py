@@ -24,15 +24,20 @@ def describe_key(key: str, params: Params,
     return iou, area, cats
 
 
+def max_dets_of(key: str, params: Params) -> str:
+    """The detection cap a result key is at: ``AR@10`` -> ``10``, else the params'."""
+    return key.split('@', 1)[1] if '@' in key else params.max_dets_label
+
+
 def summary_lines(results: Mapping[str, float], params: Params,
                   bin_ranges: Mapping[str, str]) -> List[str]:
     """One line per result, in the official ``print_results`` format."""
     template = (' {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={} catIds={:>3s}] '
                 '= {:0.3f}')
-    max_dets = params.max_dets_label
-    max_dets = f'{int(max_dets):>3d}' if max_dets.isdigit() else max_dets
     lines = []
     for key, value in results.items():
+        max_dets = max_dets_of(key, params)
+        max_dets = f'{int(max_dets):>3d}' if max_dets.isdigit() else max_dets
         title, kind = (('Average Precision', '(AP)') if 'AP' in key
                        else ('Average Recall', '(AR)'))
         iou, area, cats = describe_key(key, params, bin_ranges)
@@ -45,7 +50,7 @@ def summary_table(results: Mapping[str, float], params: Params,
     rows: List[Sequence[str]] = [['metric', 'IoU', 'area', 'categories', 'maxDets', 'value']]
     for key, value in results.items():
         iou, area, cats = describe_key(key, params, bin_ranges)
-        rows.append([key, iou, AREA_NAMES.get(area, area), cats, params.max_dets_label,
+        rows.append([key, iou, AREA_NAMES.get(area, area), cats, max_dets_of(key, params),
                      f'{value:0.4f}'])
     table = AsciiTable(rows, title or None)
     table.justify_columns[5] = 'right'

@@ -128,3 +128,72 @@ def _det(rng, img_id: int, cat: int, box, height: int, width: int, iou_type: str
         rle = mask_utils.merge(mask_utils.frPyObjects([_quad(rng, x, y, w, h)], height, width))
         det['segmentation'] = {'size': rle['size'], 'counts': rle['counts'].decode()}
     return det
+
+
+COCO_STATS_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR@1', 'AR@10', 'AR@100',
+                   'ARs@100', 'ARm@100', 'ARl@100')
+
+
+def run_pycocotools(gt: dict, dets: List[dict], iou_type: str,
+                    params: Optional[Callable] = None):
+    """Evaluate with pycocotools' COCOeval (on copies: loadRes mutates its input)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    coco_gt = COCO()
+    coco_gt.dataset = copy.deepcopy(gt)
+    coco_gt.createIndex()
+    evaluator = COCOeval(coco_gt, coco_gt.loadRes(copy.deepcopy(dets)), iou_type)
+    if params is not None:
+        params(evaluator.params)
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    return evaluator
+
+
+def make_coco_problem(seed: int, iou_type: str = 'bbox', num_images: int = 12,
+                      with_boxes_in_segm: bool = True) -> Tuple[dict, List[dict]]:
+    """A COCO-format problem: :func:`make_problem`'s without the LVIS fields, plus crowd
+    regions (uncompressed RLE, some also marked ``ignore``), annotations with id 0 and
+    zero area, and an (image, category) pair with 130 detections (over COCO's cap of
+    100) with score ties."""
+    gt, dets = make_problem(seed, num_images=num_images, iou_type=iou_type,
+                            with_boxes_in_segm=with_boxes_in_segm)
+    rng = np.random.default_rng([seed, 7])
+    for img in gt['images']:
+        del img['neg_category_ids'], img['not_exhaustive_category_ids']
+    for cat in gt['categories']:
+        del cat['frequency']
+    imgs = {img['id']: img for img in gt['images']}
+    for ann in gt['annotations']:
+        ann['iscrowd'] = 0
+        if rng.random() < .15:  # a crowd region over the box, as uncompressed RLE
+            img = imgs[ann['image_id']]
+            x, y, w, h = ann['bbox']
+            mask = np.zeros((img['height'], img['width']), np.uint8)
+            mask[int(y):int(np.ceil(y + h)), int(x):int(np.ceil(x + w))] = 1
+            flat = mask.ravel(order='F')
+            edges = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1, [len(flat)]])
+            counts = ([0] if flat[0] else []) + np.diff(edges).tolist()
+            ann.update(iscrowd=1, segmentation={'size': [img['height'], img['width']],
+                                                'counts': counts})
+    gt['annotations'][0]['id'] = 0
+    img_id = gt['images'][0]['id']
+    img = imgs[img_id]
+    cat = gt['categories'][0]['id']
+    for _ in range(130):
+        w, h = float(rng.uniform(2, img['width'] / 2)), float(rng.uniform(2, img['height'] / 2))
+        box = (float(rng.uniform(0, img['width'] - w)), float(rng.uniform(0, img['height'] - h)),
+               w, h)
+        dets.append(_det(rng, img_id, cat, box, img['height'], img['width'], iou_type,
+                         with_boxes_in_segm))
+    order = rng.permutation(len(dets))
+    return gt, [dets[i] for i in order]
+
+
+def assert_same_coco_evaluation(ours, theirs) -> None:
+    """pycocotools' stats, precision and recall arrays, bit for bit."""
+    np.testing.assert_array_equal(ours.stats, theirs.stats)
+    assert list(ours.results)[:12] == list(COCO_STATS_KEYS)
+    np.testing.assert_array_equal(ours.eval['precision'], theirs.eval['precision'])
+    np.testing.assert_array_equal(ours.eval['recall'], theirs.eval['recall'])

@@ -5,7 +5,7 @@ import sys
 
 from lvis_api.eval.__main__ import main
 
-from lvis_testing import make_problem, write_json
+from lvis_testing import make_coco_problem, make_problem, run_pycocotools, write_json
 
 
 def test_cli_prints_the_table(tmp_path, capsys):
@@ -22,6 +22,20 @@ def test_cli_prints_the_table(tmp_path, capsys):
     assert len(saved['per_category_ap']) == len(gt['categories'])
     assert main([str(gt_path), str(dt_path), '--iou-type', 'bbox', '--ap-fixed']) == 0
     assert 'AR@10000/cat' in capsys.readouterr().out
+
+
+def test_cli_coco_protocol(tmp_path, capsys):
+    gt, dets = make_coco_problem(0, iou_type='bbox')
+    gt_path, dt_path = write_json(tmp_path / 'gt.json', gt), write_json(tmp_path / 'dt.json', dets)
+    out = tmp_path / 'metrics.json'
+    assert main([str(gt_path), str(dt_path), '--iou-type', 'bbox', '--coco',
+                 '--out', str(out)]) == 0
+    assert 'AR@10 ' in capsys.readouterr().out
+    theirs = run_pycocotools(gt, dets, 'bbox')
+    assert json.loads(out.read_text())['results']['AR@1'] == theirs.stats[6]
+    assert main([str(gt_path), str(dt_path), '--iou-type', 'bbox']) == 2  # no LVIS fields
+    assert 'neg_category_ids' in capsys.readouterr().err
+    assert main([str(gt_path), str(dt_path), '--coco', '--ap-fixed']) == 2
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):
