@@ -143,7 +143,8 @@ class LVIS:
                 raise LVISFormatError(
                     f'{self.source}: {len(lacking)} of {len(self.imgs)} images have no list '
                     f'{field!r} (e.g. image {lacking[0]}): LVIS evaluation needs the LVIS '
-                    'fields; is this a COCO-format file?')
+                    'fields; a COCO-format file is evaluated with COCO rules (COCOEval, '
+                    "CocoMetric)")
 
     # -------------------------------------------------------------- statistics
     def instance_counts(self) -> Dict[int, int]:

@@ -9,7 +9,8 @@ from mmdet.utils import register_all_modules
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' not in p.parts)
-EXPECTED_CLASSES = {'lvis_v0.5': 1230, 'lvis_v1': 1203}
+# classes and detections per image (LVIS: 300; COCO-LT: the original's COCO 100)
+EXPECTED_CLASSES = {'lvis_v0.5': (1230, 300), 'lvis_v1': (1203, 300), 'coco_lt': (80, 100)}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
@@ -20,11 +21,11 @@ def test_config_builds(path):
     if model_cfg.get('backbone', {}).get('init_cfg'):
         model_cfg.backbone.init_cfg = None  # no downloads in tests
     model = MODELS.build(model_cfg)
-    for tag, num_classes in EXPECTED_CLASSES.items():
+    for tag, (num_classes, max_per_img) in EXPECTED_CLASSES.items():
         if path.stem.endswith(tag):
             heads = [model.roi_head.final_bbox_head, model.roi_head.final_mask_head]
             if model.roi_head.final_bbox_head is not model.roi_head.bbox_head:  # cascades
                 heads += list(model.roi_head.bbox_head) + list(model.roi_head.mask_head)
             assert all(head.num_classes == num_classes for head in heads)
             assert cfg.test_cfg.type == 'TestLoop'
-            assert cfg.model.test_cfg.rcnn.max_per_img == 300
+            assert cfg.model.test_cfg.rcnn.max_per_img == max_per_img

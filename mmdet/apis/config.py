@@ -130,6 +130,16 @@ def evaluator_list(cfg: Config, key: str) -> List[dict]:
     return cfg[key]  # the stored list (the config keeps its own copy of a new one)
 
 
+def is_detection_metric(evaluator: dict) -> bool:
+    """Whether an evaluator config is an :class:`LVISMetric` (or a subclass such as
+    ``CocoMetric``): the metrics that ``--eval``, ``--mode all`` and the result-file
+    options configure."""
+    from mmdet.evaluation import LVISMetric
+    from mmdet.registry import METRICS
+    metric = METRICS.get(evaluator.get('type'))
+    return metric is not None and issubclass(metric, LVISMetric)
+
+
 def place_metric_outputs(cfg: Config) -> None:
     """Files of the metrics go under the work dir unless their config says otherwise:
     per-rank result shards and the results of a failed evaluation (every

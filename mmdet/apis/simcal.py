@@ -32,7 +32,10 @@ def metrics_by_mode(metrics: Dict[str, float], modes: Sequence[str] = INFERENCE_
 def side_by_side_table(by_mode: Dict[str, Dict[str, float]],
                        iou_types: Sequence[str] = ('bbox', 'segm'),
                        keys: Sequence[str] = TABLE_KEYS) -> str:
-    """One row per (iou type, mode), one column per summary key, in percent."""
+    """One row per (iou type, mode), one column per summary key that some row has (COCO
+    sets have no APr/APc/APf), in percent."""
+    keys = [k for k in keys if any(f'{iou}_{k}' in values for values in by_mode.values()
+                                   for iou in iou_types)]
     rows = [['', 'mode'] + list(keys)]
     for iou in iou_types:
         for mode, values in by_mode.items():

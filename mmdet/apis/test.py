@@ -5,8 +5,8 @@ from typing import Dict, Optional, Sequence
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
-from .config import (check_sections, evaluator_list, load_config, place_metric_outputs,
-                     setup_cfg_for_device)
+from .config import (check_sections, evaluator_list, is_detection_metric, load_config,
+                     place_metric_outputs, setup_cfg_for_device)
 from .train import train_runner
 
 
@@ -14,8 +14,8 @@ SIMCAL_ROI_HEADS = ('SimCalRoIHead', 'SimCalCascadeRoIHead', 'SimCalHTCRoIHead')
 
 
 def configure_test_mode(cfg: Config, mode: str) -> None:
-    """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVISMetric per
-    mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
+    """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVIS (or COCO)
+    metric per mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
     from mmdet.calibration.roi_head import mode_field
     from mmdet.calibration.scores import ALL_MODES, INFERENCE_MODES, check_mode
     check_mode(mode)
@@ -30,7 +30,7 @@ def configure_test_mode(cfg: Config, mode: str) -> None:
         return
     split = []
     for evaluator in evaluator_list(cfg, 'test_evaluator'):
-        if evaluator.get('type') != 'LVISMetric':
+        if not is_detection_metric(evaluator):
             split.append(evaluator)
             continue
         for m in INFERENCE_MODES:
@@ -54,7 +54,7 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
                    'test')
     cfg.load_from = checkpoint
     for evaluator in evaluator_list(cfg, 'test_evaluator'):
-        if evaluator.get('type') != 'LVISMetric':
+        if not is_detection_metric(evaluator):
             continue
         if eval:
             evaluator.metric = list(eval)

@@ -1,3 +1,3 @@
-from .metrics import DumpDetResults, LVISMetric, ShardedMetric
+from .metrics import CocoMetric, DumpDetResults, LVISMetric, ShardedMetric
 
-__all__ = ['DumpDetResults', 'LVISMetric', 'ShardedMetric']
+__all__ = ['CocoMetric', 'DumpDetResults', 'LVISMetric', 'ShardedMetric']

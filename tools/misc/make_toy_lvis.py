@@ -3,6 +3,7 @@
     python tools/misc/make_toy_lvis.py data/toy_lvis
     python tools/misc/make_toy_lvis.py data/toy_lvis_val5k --num-train-images 200 \
         --num-val-images 5000 --image-size 64 64
+    python tools/misc/make_toy_lvis.py data/toy_lvis --coco   # also COCO-format files
 """
 import argparse
 import sys
@@ -14,7 +15,8 @@ try:
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmdet.testing.toy_lvis import make_toy_lvis, summarize_split  # noqa: E402
+from mmdet.testing.toy_lvis import (make_toy_lvis, summarize_split,  # noqa: E402
+                                    write_coco_annotations)
 
 
 def parse_args(argv=None):
@@ -31,6 +33,11 @@ def parse_args(argv=None):
     p.add_argument('--lvis-stats-file', default=None,
                    help='LVIS v0.5 train category statistics (default: the copy in '
                         'mmdet/testing/data); "builtin": a built-in table of them')
+    p.add_argument('--coco', action='store_true',
+                   help='also write COCO-format files annotations/instances_toy_{train,val}'
+                        '.json (no LVIS fields, some objects as crowd regions)')
+    p.add_argument('--crowd-fraction', type=float, default=0.05,
+                   help='with --coco: share of the objects written as crowd regions')
     return p.parse_args(argv)
 
 
@@ -44,6 +51,8 @@ def main(argv=None):
         image_size=tuple(args.image_size),
         val_image_size=args.val_image_size and tuple(args.val_image_size),
         seed=args.seed, lvis_stats_file=stats)
+    if args.coco:
+        paths = write_coco_annotations(paths, args.crowd_fraction, seed=args.seed)
     elapsed = time.perf_counter() - start
     for split in ('train', 'val'):
         s = summarize_split(paths[f'{split}_ann_file'])
@@ -56,6 +65,8 @@ def main(argv=None):
         print('  SimCal bins (train instance count): ' + ', '.join(
             f'{b["bin"]} {b["classes"]} classes / {b["instances"]} inst'
             for b in s['bins']))
+    if args.coco:
+        print(f'COCO format: {paths["coco_train_ann_file"]}, {paths["coco_val_ann_file"]}')
     print(f'generated in {elapsed:.1f} s')
 
 

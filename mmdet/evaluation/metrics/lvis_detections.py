@@ -63,8 +63,9 @@ class DetectionColumns:
             self._masks.extend(result['masks'])
         self.num_images += 1
 
-    def lvis_results(self, gt: LVIS, iou_type: str) -> LVISResults:
-        """The detections for ``iou_type`` ('bbox': boxes only, 'segm': with masks)."""
+    def lvis_results(self, gt: LVIS, iou_type: str, max_dets: int = 300) -> LVISResults:
+        """The detections for ``iou_type`` ('bbox': boxes only, 'segm': with masks), at
+        most ``max_dets`` per image (LVIS's rule; -1: all)."""
         for name, chunks in self._chunks.items():
             if len(chunks) != 1:  # concatenated once, then shared by both iou types
                 chunks[:] = [np.concatenate(chunks) if chunks else _EMPTY[name]]
@@ -76,7 +77,12 @@ class DetectionColumns:
                 self._segmentations = self._masks.build()
             segmentations = self._segmentations
         columns = {name: chunks[0] for name, chunks in self._chunks.items()}
-        return LVISResults.from_columns(gt, segmentations=segmentations, **columns)
+        return LVISResults.from_columns(gt, segmentations=segmentations, max_dets=max_dets,
+                                        **columns)
+
+    def coco_results(self, gt: LVIS, iou_type: str) -> LVISResults:
+        """All detections: COCO caps them per (image, category) while evaluating."""
+        return self.lvis_results(gt, iou_type, max_dets=-1)
 
 
 class JsonListWriter:

@@ -106,7 +106,7 @@ class LVISMetric(ShardedMetric):
         gt = self._load_gt()
         if self.format_only:
             return
-        gt.check_evaluable()
+        self._check_evaluable(gt)
         cat_ids = gt.get_cat_ids()
         if num_classes is not None and num_classes != len(cat_ids):
             raise ValueError(f'{self.ann_file} has {len(cat_ids)} categories, the model '
@@ -122,6 +122,14 @@ class LVISMetric(ShardedMetric):
                 raise ValueError(f'{self.train_ann_file} (train_ann_file, for the count bins) '
                                  f'and {self.ann_file} have different categories, e.g. id '
                                  f'{sorted(unknown)[0]}')
+
+    def _check_evaluable(self, gt: LVIS) -> None:
+        gt.check_evaluable()
+
+    def _evaluator(self, columns: DetectionColumns, metric: str,
+                   train_counts: Optional[Dict[int, int]]) -> LVISEval:
+        return LVISEval(self._gt, columns.lvis_results(self._gt, metric), metric,
+                        train_counts=train_counts, bin_edges=self.bin_edges)
 
     # ----------------------------------------------------------------- per batch
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
@@ -181,8 +189,7 @@ class LVISMetric(ShardedMetric):
         logger = MMLogger.get_current_instance()
         metrics = OrderedDict()
         for metric in self.metrics:
-            evaluator = LVISEval(self._gt, columns.lvis_results(self._gt, metric), metric,
-                                 train_counts=train_counts, bin_edges=self.bin_edges)
+            evaluator = self._evaluator(columns, metric, train_counts)
             evaluator.run()
             logger.info('\n' + evaluator.summary_table(
                 f'{metric} ({columns.num_images} images)'))

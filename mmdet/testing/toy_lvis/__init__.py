@@ -8,9 +8,10 @@ bins) runs on a laptop CPU in minutes.
 Modules: ``classes`` (colour x texture x shape), ``plan`` (the long tail and which
 objects go into which image), ``shapes`` and ``render`` (drawing one image), ``write``
 (image and annotation files), ``make`` (the entry point), ``summary`` (counts of a
-written file).
+written file), ``coco_format`` (the same data in COCO format, with crowd regions).
 """
+from .coco_format import lvis_to_coco, write_coco_annotations
 from .make import make_toy_lvis
 from .summary import summarize_split
 
-__all__ = ['make_toy_lvis', 'summarize_split']
+__all__ = ['make_toy_lvis', 'summarize_split', 'lvis_to_coco', 'write_coco_annotations']
