@@ -60,9 +60,11 @@ def assert_same_values(a, b) -> None:
         assert a == b
 
 
-def write_tiny_simcal_config(path, base, data_root: str):
+def write_tiny_simcal_config(path, base, data_root: str, ann_prefix: str = 'lvis_toy'):
     """A SimCal config on ``base`` for the 8-class data of ``make_toy_lvis`` at
-    ``data_root``: 4 classes per iteration, 3 iterations, a checkpoint at the last."""
+    ``data_root`` (annotation files ``{ann_prefix}_{train,val}.json``; ``instances_toy``
+    for the COCO-format ones): 4 classes per iteration, 3 iterations, a checkpoint at the
+    last."""
     Path(path).write_text(f"""
 _base_ = ['{base}']
 data_root = '{data_root}'
@@ -70,8 +72,8 @@ model = dict(roi_head=dict(bbox_head=dict(num_classes=8), mask_head=dict(num_cla
 train_dataloader = dict(batch_sampler=dict(num_classes_per_iter=4),
                         dataset=dict(dataset=dict(data_root=data_root)))
 test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-test_evaluator = dict(ann_file=data_root + 'annotations/lvis_toy_val.json',
-                      train_ann_file=data_root + 'annotations/lvis_toy_train.json')
+test_evaluator = dict(ann_file=data_root + 'annotations/{ann_prefix}_val.json',
+                      train_ann_file=data_root + 'annotations/{ann_prefix}_train.json')
 train_cfg = dict(max_iters=3)
 param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=3, milestones=[2])]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
