@@ -4,19 +4,10 @@
 # fused in (published, the original: mask AP 31.9 -> 33.4, APr 13.7 -> 24.7).
 #   python tools/calibrate.py configs/simcal/simcal_3fc_ft_htc_x101_64x4d_fpn_dconv_c3-c5_lvis_v0.5.py \
 #          --load-from STAGE1_HTC.pth
-_base_ = ['./simcal_3fc_ft_cascade_mask_rcnn_r50_fpn_lvis_v0.5.py',
-          '../_base_/models/htc_semantic.py']
+_base_ = './simcal_3fc_ft_htc_r50_fpn_lvis_v0.5.py'
 model = dict(
-    data_preprocessor=dict(pad_seg=True),
     backbone=dict(
         type='ResNeXt', depth=101, groups=64, base_width=4,
         dcn=dict(type='DCN', deform_groups=1, fallback_on_stride=False),
         stage_with_dcn=(False, True, True, True),
-        init_cfg=None),  # the stage-1 checkpoint holds every weight
-    roi_head=dict(
-        type='SimCalHTCRoIHead',
-        interleaved=True,
-        mask_info_flow=True,
-        mask_head=dict(type='HTCMaskHead'),  # per stage; conv_res from stage 2 on
-        semantic_roi_extractor={{_base_.htc_semantic_roi_extractor}},
-        semantic_head={{_base_.htc_semantic_head}}))
+        init_cfg=None))  # the stage-1 checkpoint holds every weight

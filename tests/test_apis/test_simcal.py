@@ -42,7 +42,11 @@ def test_report(tmp_path):
     by_mode = metrics_by_mode(metrics)
     assert by_mode['dual']['segm_AP'] == 0.3 and by_mode['orig']['bbox_AP'] == 0.1
     table = side_by_side_table(by_mode)
-    assert '| segm | dual | 30.0 | 30.0 | -' in table
+    assert '| segm | dual | 30.0 | 30.0 | 30.0 | 30.0 |' in table
+    assert 'APc' not in table  # no row has it (e.g. COCO sets: no frequency groups)
+    del by_mode['orig']['segm_APr']
+    assert '| segm | orig | 10.0 | -    | 10.0 | 10.0 |' in side_by_side_table(by_mode)
+    by_mode = metrics_by_mode(metrics)
     report_modes(metrics, str(tmp_path))
     saved = json.loads((tmp_path / 'simcal_modes.json').read_text())
     assert saved['metrics'] == by_mode and saved['table'] == table

@@ -27,3 +27,12 @@ def test_synthetic_problem_and_peers(tool, official, tmp_path, iou_type, version
         assert runs['ours']['metrics'][key] == pytest.approx(runs['official']['metrics'][key],
                                                              abs=1e-9)
     assert runs['ours']['peak_rss_gib'] > 0 and runs['ours']['total_s'] > 0
+
+
+def test_coco_protocol_peers_agree(tool, tmp_path):
+    tool.make_problem(6, 'v0.5', 'segm', seed=2, out_dir=tmp_path)
+    runs = {name: tool.run_peer(name, str(tmp_path / 'gt.json'), str(tmp_path / 'dt.json'),
+                                'segm', protocol='coco') for name in ('ours', 'pycocotools')}
+    for key in tool.COCO_KEYS:
+        assert runs['ours']['metrics'][key] == runs['pycocotools']['metrics'][key], key
+    assert 0 < runs['ours']['metrics']['AP'] < 1

@@ -77,3 +77,24 @@ def test_stages_are_timed_on_the_models_own_predict_path(tool):
     assert times['box head + post'] >= times['  box post-processing']
     for obj, name in [m for methods in tool.ours_steps(model).values() for m in methods]:
         assert name not in vars(obj), name  # the wrappers are gone
+
+
+def test_htc_is_timed_on_its_own_predict_path_and_reported_beside_the_others(tool, capsys):
+    """HTC (the LVIS config at 7 classes) goes through the same stage wrappers; the table
+    puts ours / each other detector after the columns."""
+    args = Namespace(toy=False, num_classes=7, score_thr=1e-4, max_per_img=100, seed=0)
+    model = tool.build_ours(args, 'htc')
+    assert type(model).__name__ == 'HybridTaskCascade'
+    model.prepare_for_inference()
+    images = tool.make_images((64, 96), 1, 0)
+    with torch.inference_mode():
+        times, num = tool.ours_stages(model, tool.ours_batch(images), tool.Clock('cpu'), 'rle')
+        plain = model.test_step(tool.ours_batch(images))
+    assert num == len(plain[0].pred_instances)
+    assert all(times[stage] > 0 for stage in tool.STAGES), times
+    lines = {'end to end': 1.0, 'peak memory, inference (MB)': 100}
+    tool.print_table((64, 96), {'ours': lines, 'cascade': dict(lines, **{'end to end': 2.0}),
+                                'htc': dict(lines, **{'end to end': 4.0})}, '')
+    out = capsys.readouterr().out
+    assert 'ours/cascade' in out and 'ours/htc' in out
+    assert out.splitlines()[-2].split()[-2:] == ['0.50', '0.25']

@@ -1,10 +1,10 @@
 """Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run;
-or, with ``--cascade``, our Mask R-CNN vs our Cascade Mask R-CNN R50-FPN (torchvision
-has no cascade).
+or, with ``--cascade``, our Mask R-CNN vs our Cascade Mask R-CNN and HTC R50-FPN
+(torchvision has no cascade).
 
     python tools/analysis/benchmark.py [--sizes 800x1333 400x667] [--runs 5]
     python tools/analysis/benchmark.py --toy      # the toy model at the toy image size
-    python tools/analysis/benchmark.py --cascade  # Mask R-CNN vs Cascade Mask R-CNN
+    python tools/analysis/benchmark.py --cascade  # Mask R-CNN vs Cascade Mask R-CNN, HTC
 
 Both detectors are configured alike: 1,230 classes (+ background), score threshold
 1e-4, up to 300 detections per image, masks pasted into the image; torchvision's gets
@@ -43,13 +43,16 @@ LVIS_CONFIG = ROOT / 'configs/lvis/mask_rcnn_r50_fpn_1x_lvis_v1.py'
 TOY_CONFIG = ROOT / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
 CASCADE_LVIS_CONFIG = ROOT / 'configs/lvis/cascade_mask_rcnn_r50_fpn_1x_lvis_v1.py'
 CASCADE_TOY_CONFIG = ROOT / 'configs/toy/cascade_mask_rcnn_r18c16_fpn_toy_lvis.py'
-OURS = ('ours', 'cascade')  # our detectors: Mask R-CNN and Cascade Mask R-CNN
+HTC_LVIS_CONFIG = ROOT / 'configs/lvis/htc_r50_fpn_20e_lvis_v1.py'
+# our detectors (Mask R-CNN, Cascade Mask R-CNN, HTC): (toy config, LVIS config)
+OURS = {'ours': (TOY_CONFIG, LVIS_CONFIG), 'cascade': (CASCADE_TOY_CONFIG, CASCADE_LVIS_CONFIG),
+        'htc': (None, HTC_LVIS_CONFIG)}
 STAGES = ('preprocess', 'backbone+neck', 'rpn', 'box head + post', '  box post-processing',
           'mask head + paste', '  mask pasting')
 
 
 # ----------------------------------------------------------------------------- models
-def build_ours(args, cascade: bool = False):
+def build_ours(args, impl: str = 'ours'):
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
@@ -58,8 +61,7 @@ def build_ours(args, cascade: bool = False):
     from mmdet.utils import register_all_modules
     register_all_modules()
     init_default_scope('mmdet')
-    configs = (CASCADE_TOY_CONFIG, CASCADE_LVIS_CONFIG) if cascade else (TOY_CONFIG, LVIS_CONFIG)
-    cfg = Config.fromfile(str(configs[0] if args.toy else configs[1]))
+    cfg = Config.fromfile(str(OURS[impl][0] if args.toy else OURS[impl][1]))
     model_cfg = cfg.model
     model_cfg.backbone.init_cfg = None  # no download: the weights are random anyway
     if not args.toy:
@@ -331,7 +333,7 @@ def worker(args) -> dict:
     clock = Clock(device)
     h, w = args.size
     state = torch.load(args.weights, weights_only=True)
-    ours = build_ours(args, cascade=args.impl == 'cascade')
+    ours = build_ours(args, args.impl if args.impl in OURS else 'ours')
     ours.load_state_dict(state)
     if args.impl == 'torchvision':
         model = build_torchvision(args, (h, w), to_torchvision_state(state))
@@ -447,19 +449,19 @@ def run_phase(impl, phase, size, weights, args) -> dict:
 
 
 def print_table(size, results, note):
+    """One column per detector, then ours / each other one (torchvision: "theirs")."""
     impls = list(results)
     print(f'\n== {size[0]}x{size[1]} {note}')
     header = f'{"":28s}' + ''.join(f'{i:>13s}' for i in impls)
-    if len(impls) == 2:
-        header += f'{impls[0] + "/" + impls[1] if "cascade" in impls else "ours/theirs":>17s}'
+    header += ''.join(f'{"ours/" + ("theirs" if i == "torchvision" else i):>15s}'
+                      for i in impls[1:])
     print(header)
     for key in results[impls[0]]:
         vals = [results[i][key] for i in impls]
         unit = '' if ('memory' in key or 'detections' in key) else ' s'
         line = f'{key:28s}' + ''.join(f'{v:11.3f}{unit:2s}' if unit else f'{v:13.0f}'
                                         for v in vals)
-        if len(impls) == 2 and vals[1]:
-            line += f'{vals[0] / vals[1]:17.2f}'
+        line += ''.join(f'{vals[0] / v:15.2f}' if v else f'{"":15s}' for v in vals[1:])
         print(line)
 
 
@@ -493,10 +495,11 @@ def main(argv=None):
                         help='our convolutions in NCHW instead of channels-last (as '
                              'tools/test.py --no-channels-last)')
     parser.add_argument('--cascade', action='store_true',
-                        help='our Mask R-CNN against our Cascade Mask R-CNN (same backbone, '
-                             'neck and RPN config) instead of against torchvision')
+                        help='our Mask R-CNN against our Cascade Mask R-CNN and HTC (same '
+                             'backbone, neck and RPN config; no HTC with --toy) instead of '
+                             'against torchvision')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--worker', choices=['ours', 'cascade', 'torchvision'],
+    parser.add_argument('--worker', choices=[*OURS, 'torchvision'],
                         help=argparse.SUPPRESS)
     parser.add_argument('--impl', help=argparse.SUPPRESS)
     parser.add_argument('--phase', choices=['infer', 'train'], help=argparse.SUPPRESS)
@@ -513,8 +516,8 @@ def main(argv=None):
         return None
 
     sizes = args.sizes or ([(160, 160)] if args.toy else [(800, 1333), (400, 667)])
-    impls = ['ours', 'cascade'] if args.cascade else ['ours'] if args.toy else [
-        'ours', 'torchvision']
+    cascades = ['ours', 'cascade'] + ([] if args.toy else ['htc'])
+    impls = cascades if args.cascade else ['ours'] if args.toy else ['ours', 'torchvision']
     print(f'device: {args.device}{" (AMP)" if args.amp else ""}, '
           f'{torch.get_num_threads()} threads, torch {torch.__version__}; '
           f'{args.num_classes} classes + background, score_thr {args.score_thr}, '
@@ -529,7 +532,7 @@ def main(argv=None):
             if impl == 'torchvision':  # our Mask R-CNN's weights, converted
                 weights[impl] = weights['ours']
                 continue
-            model = build_ours(args, cascade=impl == 'cascade')
+            model = build_ours(args, impl)
             count, num_rois = peak_classifier(model, make_images(sizes[0], 1, args.seed)[0],
                                               args.logit_std)
             print(f'{impl}: peaked classifier: logits std {args.logit_std} over classes; on a '

@@ -11,10 +11,15 @@ metrics, so that peak RSS is measured per evaluator:
 - ``official``: ``lvis`` 0.5.3 (with the ``np.float`` shim);
 - ``faster``: ``faster_coco_eval.COCOeval_faster(..., lvis_style=True)``.
 
+With ``--protocol coco`` the same files are scored with COCO's rules (every image x
+category pair, 100 detections per image and class) by ``ours`` (``lvis_api.COCOEval``)
+and ``pycocotools`` (``COCOeval``).
+
 Example::
 
     python tools/analysis/benchmark_lvis_eval.py --num-images 5000 --iou-type bbox
     python tools/analysis/benchmark_lvis_eval.py --num-images 19809 --version v1 --peers ours
+    python tools/analysis/benchmark_lvis_eval.py --num-images 5000 --protocol coco
 """
 import argparse
 import json
@@ -31,9 +36,12 @@ from typing import Dict, List, Optional
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PEERS = ('ours', 'official', 'faster')
+PEERS = ('ours', 'official', 'faster', 'pycocotools')
+PROTOCOL_PEERS = {'lvis': ('ours', 'official', 'faster'), 'coco': ('ours', 'pycocotools')}
 METRIC_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf',
                'AR@300', 'ARs@300', 'ARm@300', 'ARl@300')
+COCO_KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR@1', 'AR@10', 'AR@100',
+             'ARs@100', 'ARm@100', 'ARl@100')
 FASTER_KEYS = {'AP_all': 'AP', 'AP_50': 'AP50', 'AP_75': 'AP75', 'AP_small': 'APs',
                'AP_medium': 'APm', 'AP_large': 'APl', 'APr': 'APr', 'APc': 'APc',
                'APf': 'APf', 'AR_all': 'AR@300', 'AR_small': 'ARs@300',
@@ -104,7 +112,7 @@ def make_problem(num_images: int, version: str, iou_type: str, seed: int, out_di
             poly = _octagon(*box)
             xs, ys = poly[0::2], poly[1::2]
             annotations.append({'id': len(annotations) + 1, 'image_id': img_id,
-                                'category_id': cat, 'segmentation': [poly],
+                                'category_id': cat, 'segmentation': [poly], 'iscrowd': 0,
                                 'area': round(_polygon_area(poly), 2),
                                 'bbox': [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]})
         # detections: jittered copies of the ground truth, then random boxes
@@ -146,10 +154,31 @@ def make_problem(num_images: int, version: str, iou_type: str, seed: int, out_di
 
 
 # ------------------------------------------------------------------------- peers
-def run_peer(name: str, gt_path: str, dt_path: str, iou_type: str) -> Dict:
+def run_peer(name: str, gt_path: str, dt_path: str, iou_type: str,
+             protocol: str = 'lvis') -> Dict:
     """Evaluate in this process; returns timings, peak RSS and metrics."""
     start = time.perf_counter()
-    if name == 'ours':
+    if name == 'ours' and protocol == 'coco':
+        sys.path.insert(0, str(REPO_ROOT))
+        from lvis_api import LVIS, COCOEval, LVISResults
+        gt = LVIS(gt_path)
+        dt = LVISResults(gt, dt_path, max_dets=-1)
+        loaded = time.perf_counter()
+        evaluator = COCOEval(gt, dt, iou_type)
+        evaluator.run()
+        metrics = dict(evaluator.results)
+    elif name == 'pycocotools':
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+        gt = COCO(gt_path)
+        dt = gt.loadRes(dt_path)
+        loaded = time.perf_counter()
+        evaluator = COCOeval(gt, dt, iou_type)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+        metrics = dict(zip(COCO_KEYS, map(float, evaluator.stats)))
+    elif name == 'ours':
         sys.path.insert(0, str(REPO_ROOT))
         from lvis_api import LVIS, LVISEval, LVISResults
         gt = LVIS(gt_path)
@@ -189,11 +218,13 @@ def run_peer(name: str, gt_path: str, dt_path: str, iou_type: str) -> Dict:
 
 
 def launch_peer(name: str, gt_path: Path, dt_path: Path, iou_type: str,
-                mem_limit_gib: Optional[float], timeout: Optional[float]) -> Dict:
+                mem_limit_gib: Optional[float], timeout: Optional[float],
+                protocol: str = 'lvis') -> Dict:
     with tempfile.NamedTemporaryFile(suffix='.json', delete=False) as f:
         out = Path(f.name)
     cmd = [sys.executable, __file__, '--run-peer', name, '--gt', str(gt_path),
-           '--dt', str(dt_path), '--iou-type', iou_type, '--peer-out', str(out)]
+           '--dt', str(dt_path), '--iou-type', iou_type, '--peer-out', str(out),
+           '--protocol', protocol]
 
     def limit_memory():
         if mem_limit_gib:
@@ -217,8 +248,9 @@ def launch_peer(name: str, gt_path: Path, dt_path: Path, iou_type: str,
 
 # ------------------------------------------------------------------------ report
 def report(runs: Dict[str, Dict], args) -> None:
+    keys = COCO_KEYS if args.protocol == 'coco' else METRIC_KEYS
     print(f'\n{args.num_images} images, {args.version}, {args.iou_type}, '
-          f'{DETS_PER_IMAGE} detections per image')
+          f'{DETS_PER_IMAGE} detections per image, {args.protocol.upper()} rules')
     print(f'{"evaluator":<10} {"load s":>8} {"eval s":>8} {"total s":>8} {"peak GiB":>9} '
           f'{"time x":>8} {"mem x":>7}')
     ours = runs.get('ours', {})
@@ -232,11 +264,11 @@ def report(runs: Dict[str, Dict], args) -> None:
               f'{run["peak_rss_gib"]:9.2f} {time_x:8.1f} {mem_x:7.1f}')
     if 'metrics' in ours:
         print('\nmetrics (ours) and the largest difference to each peer:')
-        print('  ' + '  '.join(f'{k}={ours["metrics"][k]:.4f}' for k in METRIC_KEYS))
+        print('  ' + '  '.join(f'{k}={ours["metrics"][k]:.4f}' for k in keys))
         for name, run in runs.items():
             if name == 'ours' or 'metrics' not in run:
                 continue
-            diff = max(abs(run['metrics'][k] - ours['metrics'][k]) for k in METRIC_KEYS)
+            diff = max(abs(run['metrics'][k] - ours['metrics'][k]) for k in keys)
             print(f'  {name}: max |difference| = {diff:.3g}')
 
 
@@ -245,7 +277,11 @@ def parse_args(argv=None):
     parser.add_argument('--num-images', type=int, default=5000)
     parser.add_argument('--iou-type', choices=('bbox', 'segm'), default='bbox')
     parser.add_argument('--version', choices=tuple(VERSIONS), default='v0.5')
-    parser.add_argument('--peers', nargs='+', choices=PEERS, default=list(PEERS))
+    parser.add_argument('--protocol', choices=tuple(PROTOCOL_PEERS), default='lvis',
+                        help="the evaluation's rules: LVIS (federated) or COCO")
+    parser.add_argument('--peers', nargs='+', choices=PEERS, default=None,
+                        help="default: the protocol's (lvis: ours official faster; coco: "
+                             'ours pycocotools)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--workdir', type=Path,
                         default=Path(tempfile.gettempdir()) / 'lvis_eval_benchmark',
@@ -266,19 +302,26 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.run_peer:
         logging.disable(logging.WARNING)  # the official API warns about list input
-        result = run_peer(args.run_peer, args.gt, args.dt, args.iou_type)
+        result = run_peer(args.run_peer, args.gt, args.dt, args.iou_type, args.protocol)
         Path(args.peer_out).write_text(json.dumps(result))
         return
-    problem_dir = args.workdir / f'{args.version}_{args.num_images}_{args.iou_type}_{args.seed}'
+    peers = args.peers or PROTOCOL_PEERS[args.protocol]
+    wrong = sorted(set(peers) - set(PROTOCOL_PEERS[args.protocol]))
+    if wrong:
+        raise SystemExit(f'--peers {" ".join(wrong)}: not an evaluator of the '
+                         f'{args.protocol} protocol ({", ".join(PROTOCOL_PEERS[args.protocol])})')
+    problem_dir = (args.workdir /
+                   f'{args.version}_{args.num_images}_{args.iou_type}_{args.seed}_crowdfield')
     if not (problem_dir / 'dt.json').is_file():
         tic = time.perf_counter()
         make_problem(args.num_images, args.version, args.iou_type, args.seed, problem_dir)
         print(f'generated {problem_dir} in {time.perf_counter() - tic:.0f} s')
     runs = {}
-    for name in sorted(args.peers, key=PEERS.index):
+    for name in sorted(peers, key=PEERS.index):
         print(f'running {name} ...', flush=True)
         runs[name] = launch_peer(name, problem_dir / 'gt.json', problem_dir / 'dt.json',
-                                 args.iou_type, args.mem_limit_gib, args.timeout)
+                                 args.iou_type, args.mem_limit_gib, args.timeout,
+                                 args.protocol)
     report(runs, args)
     if args.json_out:
         args.json_out.write_text(json.dumps({'args': {k: str(v) for k, v in vars(args).items()},
