@@ -8,8 +8,10 @@ def background_first(value):
 
 
 def v1_detector_layout(state, agnostic_reg=False, agnostic_mask=False, seed=0):
-    """v1 key names (RoI heads without ``roi_head.``), background first, random background
+    """v1 key names (RoI heads, cascade stages and HTC's semantic head without
+    ``roi_head.``; DCN offsets as ``conv2_offset``), background first, random background
     rows for class-wise regression and masks (v1 trained them; a converter drops them)."""
+    import re
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for key, value in state.items():
@@ -17,11 +19,16 @@ def v1_detector_layout(state, agnostic_reg=False, agnostic_mask=False, seed=0):
             continue
         if key.startswith('roi_head.'):
             key = key[len('roi_head.'):]
-        if key.startswith('bbox_head.fc_cls.'):
+        key = key.replace('.conv2.conv_offset.', '.conv2_offset.')
+        head = re.match(r'(bbox_head|mask_head)\.(\d+\.)?', key)
+        rest = key[head.end():] if head else ''
+        if head and head.group(1) == 'bbox_head' and rest.startswith('fc_cls.'):
             value = background_first(value)
-        elif key.startswith('bbox_head.fc_reg.') and not agnostic_reg:
+        elif head and head.group(1) == 'bbox_head' and rest.startswith('fc_reg.') \
+                and not agnostic_reg:
             value = torch.cat([torch.randn(4, *value.shape[1:], generator=gen), value])
-        elif key.startswith('mask_head.conv_logits.') and not agnostic_mask:
+        elif head and head.group(1) == 'mask_head' and rest.startswith('conv_logits.') \
+                and not agnostic_mask:
             value = torch.cat([torch.randn(1, *value.shape[1:], generator=gen), value])
         out[key] = value
     return out

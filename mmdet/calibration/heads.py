@@ -161,16 +161,22 @@ COUNTS_KEY = 'roi_head.calib_head.train_instance_counts'
 def put_train_counts(state: dict, train_ann_file: str, source: str = 'checkpoint') -> list:
     """Write the training instance counts of ``train_ann_file`` (per label, in
     category-id order, as the datasets number them) into the calibrated head of the
-    weights ``state``; returns them."""
+    weights ``state`` (a cascade's: into each stage's head); returns them."""
+    import re
+
     from lvis_api import load_train_counts
     from mmdet.utils import CheckpointError
-    fc_cls = state.get('roi_head.calib_head.fc_cls.weight')
-    if fc_cls is None or not bool(state.get('roi_head.calib_head.calibrated', False)):
+    prefixes = sorted({m.group(1) for key in state
+                       for m in [re.fullmatch(r'(roi_head\.calib_head\.(?:\d+\.)?)fc_cls\.weight',
+                                              key)] if m})
+    if not prefixes or not all(bool(state.get(f'{p}calibrated', False)) for p in prefixes):
         raise CheckpointError(f'{source} holds no calibrated roi_head.calib_head')
     by_id = load_train_counts(train_ann_file)
     counts = [by_id[cat_id] for cat_id in sorted(by_id)]
-    if len(counts) != fc_cls.shape[0] - 1:
+    classes = state[f'{prefixes[0]}fc_cls.weight'].shape[0] - 1
+    if len(counts) != classes:
         raise ValueError(f'{train_ann_file} has {len(counts)} categories, the calibration '
-                         f'head of {source} {fc_cls.shape[0] - 1} classes')
-    state[COUNTS_KEY] = torch.tensor(counts, dtype=torch.long)
+                         f'head of {source} {classes} classes')
+    for prefix in prefixes:
+        state[f'{prefix}train_instance_counts'] = torch.tensor(counts, dtype=torch.long)
     return counts

@@ -5,22 +5,26 @@ Two-stage detectors: ``bbox_head.*`` and ``mask_head.*`` move under ``roi_head.`
 put the background class FIRST, so the classifier's background row moves to the end,
 and class-wise box regression (4 rows per class) and mask logits (a channel per class)
 lose their background rows, which v1 trained but never used. Class-agnostic heads (4
-regression rows, 1 mask channel) keep theirs.
+regression rows, 1 mask channel) keep theirs. Cascades (Cascade R-CNN, HTC) get the same
+per stage (``bbox_head.N.*``, ``mask_head.N.*``); HTC's ``semantic_head.*`` moves under
+``roi_head.`` too, and v1's deformable convolutions keep their offsets in
+``conv2_offset`` where mmdetection 2.x/3.x has ``conv2.conv_offset``.
 
 SimCal calibration heads as the original code saved them: ``feat_classifier.fc1``,
 ``fc2``, ``fc_classifier`` (3-fc heads) or ``feat_extractor.fc1``, ``fc2`` (2fc_rand),
-background first, become ``roi_head.calib_head.*`` (background last).
+background first, become ``roi_head.calib_head.*`` (background last); a cascade's, one
+file per stage, ``roi_head.calib_head.{stage}.*``.
 """
 import re
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 
 from .checkpoint import CheckpointError
 
-V1_ROI_HEADS = ('bbox_head.', 'mask_head.')
+V1_ROI_HEADS = ('bbox_head.', 'mask_head.', 'semantic_head.')
 CALIB_PREFIX = 'roi_head.calib_head.'
 V1_CALIB_LAYERS = {  # (original module, our layer) per head layout
     '3fc': (('feat_classifier.fc1', 'shared_fcs.0'), ('feat_classifier.fc2', 'shared_fcs.1'),
@@ -131,33 +135,39 @@ def _background_last(value: Tensor) -> Tensor:
 
 def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = None,
                         source: str = 'checkpoint') -> Tuple['OrderedDict[str, Tensor]', dict]:
-    """The v1 two-stage ``state`` in the current layout, and what was found
-    (``num_classes``, ``reg_class_agnostic``, ``mask_class_agnostic``)."""
+    """The v1 two-stage ``state`` (single-stage RoI head or cascade) in the current
+    layout, and what was found (``num_classes``, ``num_stages`` (0: not a cascade),
+    ``reg_class_agnostic``, ``mask_class_agnostic``)."""
     if not is_v1_detector(state):
         raise CheckpointError(f'{source} is not an mmdetection v1 two-stage checkpoint (no '
                               'top-level bbox_head.*; roi_head.* means it is already 2.x/3.x)')
-    cls_weight = state.get('bbox_head.fc_cls.weight')
-    if cls_weight is None:
-        raise CheckpointError(f'{source} has no bbox_head.fc_cls.weight: v1 cascades (HTC, '
-                              'Cascade R-CNN: bbox_head.N.*) are not converted yet')
-    classes = cls_weight.shape[0] - 1
+    stages = sorted({int(m.group(1)) for k in state
+                     for m in [re.fullmatch(r'bbox_head\.(\d+)\.fc_cls\.weight', k)] if m})
+    heads = [f'bbox_head.{s}.' for s in stages] or ['bbox_head.']
+    classes = {state[f'{h}fc_cls.weight'].shape[0] - 1 for h in heads}
+    if len(classes) != 1:
+        raise CheckpointError(f'{source}: the cascade stages classify different numbers of '
+                              f'classes {sorted(classes)}')
+    classes = classes.pop()
     if num_classes is not None and num_classes != classes:
-        raise CheckpointError(f'{source}: bbox_head.fc_cls.weight has {classes} classes '
-                              f'(+ background, shape {tuple(cls_weight.shape)}), '
-                              f'--num-classes says {num_classes}')
-    found = dict(num_classes=classes)
+        raise CheckpointError(f'{source}: {heads[0]}fc_cls.weight has {classes} classes '
+                              f'(+ background), --num-classes says {num_classes}')
+    found = dict(num_classes=classes, num_stages=len(stages))
     out = OrderedDict()
     for key, value in state.items():
-        if key.startswith('bbox_head.fc_cls.'):
+        head = re.match(r'(bbox_head|mask_head)\.(\d+\.)?', key)
+        rest = key[head.end():] if head else ''
+        if head and head.group(1) == 'bbox_head' and rest.startswith('fc_cls.'):
             value = _background_last(value)
-        elif key.startswith('bbox_head.fc_reg.'):
+        elif head and head.group(1) == 'bbox_head' and rest.startswith('fc_reg.'):
             found['reg_class_agnostic'] = _check_rows(
                 source, key, value, 4 * (classes + 1), 4, classes)
             value = value if found['reg_class_agnostic'] else value[4:]
-        elif key.startswith('mask_head.conv_logits.'):
+        elif head and head.group(1) == 'mask_head' and rest.startswith('conv_logits.'):
             found['mask_class_agnostic'] = _check_rows(
                 source, key, value, classes + 1, 1, classes)
             value = value if found['mask_class_agnostic'] else value[1:]
+        key = key.replace('.conv2_offset.', '.conv2.conv_offset.')  # v1 DCN
         out['roi_head.' + key if key.startswith(V1_ROI_HEADS) else key] = value
     return out, found
 
@@ -174,9 +184,11 @@ def _check_rows(source: str, key: str, value: Tensor, class_wise: int, agnostic:
 
 
 def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] = None,
-                          source: str = 'calibration head') -> 'OrderedDict[str, Tensor]':
-    """A SimCal head as the original saved it, as ``roi_head.calib_head.*`` weights
-    (background last; a classifier saved without bias gets a zero one)."""
+                          source: str = 'calibration head',
+                          prefix: str = CALIB_PREFIX) -> 'OrderedDict[str, Tensor]':
+    """A SimCal head as the original saved it, as ``{prefix}*`` weights (default
+    ``roi_head.calib_head.``; a cascade stage's ``roi_head.calib_head.{stage}.``),
+    background last; a classifier saved without bias gets a zero one."""
     layout = next((name for name, layers in V1_CALIB_LAYERS.items()
                    if all(f'{old}.weight' in state for old, _ in layers)), None)
     if layout is None:
@@ -195,20 +207,20 @@ def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] =
                     f'{source}: {old}.weight has {classes} classes (+ background, shape '
                     f'{tuple(weight.shape)}), the detector {num_classes}')
             weight, bias = _background_last(weight), _background_last(bias)
-        out[f'{CALIB_PREFIX}{new}.weight'] = weight
-        out[f'{CALIB_PREFIX}{new}.bias'] = bias
-    out[f'{CALIB_PREFIX}calibrated'] = torch.tensor(True)
+        out[f'{prefix}{new}.weight'] = weight
+        out[f'{prefix}{new}.bias'] = bias
+    out[f'{prefix}calibrated'] = torch.tensor(True)
     return out
 
 
 def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int] = None,
-                          calib_head: Optional[str] = None,
+                          calib_head: Union[None, str, Sequence[str]] = None,
                           train_ann_file: Optional[str] = None) -> dict:
     """Write ``out_file``: the v1 detector ``in_file`` in the current layout, merged with
-    the original SimCal head ``calib_head`` if given, with the training instance counts
-    of ``train_ann_file`` that 'dual' mode needs; ``meta['converted_from']`` records the
-    sources. Returns what was found (see :func:`upgrade_v1_detector`). Nothing is
-    written when an input does not convert."""
+    the original SimCal head ``calib_head`` if given (a cascade: one file per stage, in
+    stage order), with the training instance counts of ``train_ann_file`` that 'dual'
+    mode needs; ``meta['converted_from']`` records the sources. Returns what was found
+    (see :func:`upgrade_v1_detector`). Nothing is written when an input does not convert."""
     import os.path as osp
 
     from .checkpoint import extract_state_dict, read_checkpoint
@@ -217,13 +229,24 @@ def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int
                                        num_classes, source=in_file)
     sources = dict(detector=osp.abspath(in_file), layout='mmdetection v1',
                    tool='tools/model_converters/upgrade_model_version.py', **found)
-    if calib_head is not None:
-        state.update(upgrade_v1_calib_head(extract_state_dict(read_checkpoint(calib_head)),
-                                           found['num_classes'], source=calib_head))
-        sources['calib_head'] = osp.abspath(calib_head)
+    heads = [calib_head] if isinstance(calib_head, str) else list(calib_head or [])
+    if heads:
+        stages = found['num_stages']
+        if len(heads) != max(stages, 1):
+            raise CheckpointError(
+                f'{in_file} has {stages or "no"} cascade stages: give '
+                f'{"one calibration head per stage" if stages else "one calibration head"}'
+                f', in stage order (got {len(heads)})')
+        for s, head in enumerate(heads):
+            prefix = f'{CALIB_PREFIX}{s}.' if stages else CALIB_PREFIX
+            state.update(upgrade_v1_calib_head(extract_state_dict(read_checkpoint(head)),
+                                               found['num_classes'], source=head,
+                                               prefix=prefix))
+        sources['calib_head'] = [osp.abspath(h) for h in heads] if stages else osp.abspath(
+            heads[0])
         if train_ann_file is not None:
             from mmdet.calibration.heads import put_train_counts
-            put_train_counts(state, train_ann_file, source=calib_head)
+            put_train_counts(state, train_ann_file, source=heads[0])
             sources['train_ann_file'] = osp.abspath(train_ann_file)
     elif train_ann_file is not None:
         raise ValueError('training counts (--train-ann) go into a calibration head: give '

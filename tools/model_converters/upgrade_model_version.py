@@ -1,9 +1,11 @@
 """Convert an mmdetection v1 two-stage checkpoint (e.g. the SimCal paper's released
-models) to this toolbox's layout, optionally merged with the original SimCal
-calibration head into one calibrated checkpoint:
+models: Mask R-CNN, HTC) to this toolbox's layout, optionally merged with the original
+SimCal calibration head(s) into one calibrated checkpoint:
 
     python tools/model_converters/upgrade_model_version.py OLD.pth NEW.pth [--num-classes N]
-        [--calib-head HEAD.pth --train-ann TRAIN_ANN.json]
+        [--calib-head HEAD.pth [STAGE1.pth STAGE2.pth] --train-ann TRAIN_ANN.json]
+
+A cascade (HTC) takes one head per stage, in stage order.
 
 --train-ann gives the merged head the training instance counts that 'dual' mode applies
 T to (those of the data it was calibrated on). Then test with a v1 config
@@ -23,8 +25,9 @@ def main(argv=None) -> dict:
     parser.add_argument('in_file', help='v1 checkpoint')
     parser.add_argument('out_file', help='converted checkpoint')
     parser.add_argument('--num-classes', type=int, help='expected number of classes (checked)')
-    parser.add_argument('--calib-head', help="the original SimCal code's calibration head, "
-                                             'merged into the output')
+    parser.add_argument('--calib-head', nargs='+',
+                        help="the original SimCal code's calibration head (a cascade: one "
+                             'per stage, in stage order), merged into the output')
     parser.add_argument('--train-ann', help='training annotation file whose instance '
                                             "counts the merged head gets ('dual' mode)")
     args = parser.parse_args(argv)

@@ -21,3 +21,5 @@ v1_numerics = dict(
         rpn_proposal=dict(max_per_img=2000),
         rcnn=dict(assigner=dict(match_low_quality=True))),
     test_cfg=dict(rcnn=dict(score_thr=0.0)))
+# COCO-LT's release was tested as the original's COCO configs test: score threshold 0.05
+v1_numerics_coco = dict(v1_numerics, test_cfg=dict(rcnn=dict(score_thr=0.05)))
