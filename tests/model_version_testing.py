@@ -10,7 +10,8 @@ def background_first(value):
 def v1_detector_layout(state, agnostic_reg=False, agnostic_mask=False, seed=0):
     """v1 key names (RoI heads, cascade stages and HTC's semantic head without
     ``roi_head.``; DCN offsets as ``conv2_offset``), background first, random background
-    rows for class-wise regression and masks (v1 trained them; a converter drops them)."""
+    rows for class-wise regression and masks and a random ``conv_res`` in HTC's first mask
+    head (v1 built them; a converter drops them)."""
     import re
     gen = torch.Generator().manual_seed(seed)
     out = {}
@@ -31,6 +32,9 @@ def v1_detector_layout(state, agnostic_reg=False, agnostic_mask=False, seed=0):
                 and not agnostic_mask:
             value = torch.cat([torch.randn(1, *value.shape[1:], generator=gen), value])
         out[key] = value
+        if key.startswith('mask_head.1.conv_res.'):  # v1's HTC: in the first stage too
+            out[key.replace('mask_head.1.', 'mask_head.0.')] = torch.randn(
+                value.shape, generator=gen)
     return out
 
 

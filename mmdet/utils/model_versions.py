@@ -7,8 +7,9 @@ and class-wise box regression (4 rows per class) and mask logits (a channel per 
 lose their background rows, which v1 trained but never used. Class-agnostic heads (4
 regression rows, 1 mask channel) keep theirs. Cascades (Cascade R-CNN, HTC) get the same
 per stage (``bbox_head.N.*``, ``mask_head.N.*``); HTC's ``semantic_head.*`` moves under
-``roi_head.`` too, and v1's deformable convolutions keep their offsets in
-``conv2_offset`` where mmdetection 2.x/3.x has ``conv2.conv_offset``.
+``roi_head.`` too, its first mask head loses the ``conv_res`` that v1 built but never
+used, and v1's deformable convolutions keep their offsets in ``conv2_offset`` where
+mmdetection 2.x/3.x has ``conv2.conv_offset``.
 
 SimCal calibration heads as the original code saved them: ``feat_classifier.fc1``,
 ``fc2``, ``fc_classifier`` (3-fc heads) or ``feat_extractor.fc1``, ``fc2`` (2fc_rand),
@@ -155,6 +156,8 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
     found = dict(num_classes=classes, num_stages=len(stages))
     out = OrderedDict()
     for key, value in state.items():
+        if key.startswith('mask_head.0.conv_res.'):
+            continue  # v1 built it in HTC's first mask head too, never used it there
         head = re.match(r'(bbox_head|mask_head)\.(\d+\.)?', key)
         rest = key[head.end():] if head else ''
         if head and head.group(1) == 'bbox_head' and rest.startswith('fc_cls.'):

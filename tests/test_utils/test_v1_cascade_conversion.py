@@ -36,6 +36,7 @@ def test_htc_in_v1_layout_converts_back_to_itself():
     assert any('.conv2.conv_offset.' in k for k in state)
     old = v1_detector_layout(state, agnostic_reg=True)
     assert 'bbox_head.2.fc_cls.weight' in old and 'semantic_head.conv_logits.weight' in old
+    assert 'mask_head.0.conv_res.conv.weight' in old  # v1 HTC's unused first conv_res
     assert any('.conv2_offset.' in k for k in old)
     new, found = upgrade_v1_detector(old)
     assert found['num_stages'] == 3 and found['reg_class_agnostic']
