@@ -1,14 +1,17 @@
-"""Build a detector from a config (and checkpoint) and run it on images."""
+"""Build a detector from a config (and checkpoint) and run it on images through the
+config's test pipeline, as ``tools/test.py`` runs them."""
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmdet.registry import MODELS
+from mmdet.registry import MODELS, TRANSFORMS
 from mmdet.structures import DetDataSample
 from mmdet.utils import load_checkpoint, partial_load_of
+
+ImageInput = Union[str, Path, np.ndarray]
 
 
 def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
@@ -40,20 +43,56 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
     return model
 
 
+def inference_pipeline_cfg(cfg: Config, source: str = 'the config') -> List[dict]:
+    """The transforms of ``test_dataloader.dataset.pipeline`` (what tools/test.py runs)."""
+    dataset = ((cfg.get('test_dataloader') or {}).get('dataset') or {})
+    pipeline = dataset.get('pipeline')
+    if not pipeline:
+        raise KeyError(f'{source} has no test_dataloader.dataset.pipeline: inference runs '
+                       "the test run's pipeline")
+    return [dict(t) for t in pipeline]
+
+
+def build_pipeline(pipeline: Sequence[dict], from_array: bool = False) -> Callable:
+    """The transforms as one callable; ``from_array`` takes images already in memory
+    (``LoadImageFromFile`` becomes ``LoadImageFromNDArray``)."""
+    import mmdet.datasets  # noqa: F401  (registers the transforms)
+    steps = []
+    for t in pipeline:
+        if from_array and t.get('type') == 'LoadImageFromFile':
+            t = dict(t, type='LoadImageFromNDArray')
+        steps.append(TRANSFORMS.build(t))
+
+    def run(results: dict) -> dict:
+        for step in steps:
+            results = step(results)
+        return results
+    return run
+
+
+def pipeline_inputs(item: ImageInput, index: int) -> dict:
+    """A pipeline's starting dict for a path or a BGR array."""
+    if isinstance(item, np.ndarray):
+        return dict(img=item, img_id=index)
+    return dict(img_path=str(item), img_id=index)
+
+
 @torch.no_grad()
-def inference_detector(model: torch.nn.Module, images: Union[np.ndarray, Sequence[np.ndarray]]
+def inference_detector(model: torch.nn.Module,
+                       images: Union[ImageInput, Sequence[ImageInput]]
                        ) -> Union[DetDataSample, List[DetDataSample]]:
-    """Detect objects in uint8 BGR ``(H, W, 3)`` images, at their own size."""
-    single = isinstance(images, np.ndarray)
-    images = [images] if single else list(images)
-    inputs, samples = [], []
-    for i, img in enumerate(images):
-        if not (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 3):
-            raise ValueError(f'image {i} must be an (H, W, 3) uint8 BGR array, '
-                             f'got {getattr(img, "shape", type(img))}')
-        h, w = img.shape[:2]
-        inputs.append(torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))))
-        samples.append(DetDataSample(metainfo=dict(img_id=i, img_shape=(h, w), ori_shape=(h, w),
-                                                   scale_factor=(1.0, 1.0))))
-    results = model.test_step(dict(inputs=inputs, data_samples=samples))
+    """Detect objects in images (paths or uint8 BGR ``(H, W, 3)`` arrays) through the
+    test pipeline of ``model.cfg`` (resizing as a test run does), one batch; the
+    predictions are in original image coordinates."""
+    single = isinstance(images, (str, Path, np.ndarray))
+    items = [images] if single else list(images)
+    if getattr(model, 'cfg', None) is None:
+        raise ValueError('the model has no cfg: build it with init_detector')
+    pipeline = inference_pipeline_cfg(model.cfg)
+    runs = {False: build_pipeline(pipeline), True: build_pipeline(pipeline, from_array=True)}
+    packed = [runs[isinstance(item, np.ndarray)](pipeline_inputs(item, i))
+              for i, item in enumerate(items)]
+    batch = dict(inputs=[p['inputs'] for p in packed],
+                 data_samples=[p['data_samples'] for p in packed])
+    results = model.test_step(batch)
     return results[0] if single else results

@@ -1,8 +1,11 @@
-"""Draw detections (boxes, labels, masks) on an image with OpenCV."""
-from typing import Optional, Sequence
+"""Draw detections (boxes, labels, scores, masks) with torchvision's drawing utilities,
+and several modes' detections of one image side by side."""
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
+import torch
+from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 
 
 def _colour(label: int) -> tuple:
@@ -12,18 +15,53 @@ def _colour(label: int) -> tuple:
 
 def draw_instances(img: np.ndarray, bboxes: np.ndarray, labels: np.ndarray, scores: np.ndarray,
                    masks: Optional[np.ndarray] = None, class_names: Sequence[str] = (),
-                   score_thr: float = 0.3) -> np.ndarray:
-    """A copy of the BGR image with the detections scoring at least ``score_thr``."""
-    out = img.copy()
-    keep = np.flatnonzero(scores >= score_thr)
-    for i in keep:
-        colour = _colour(int(labels[i]))
-        if masks is not None:
-            m = masks[i].astype(bool)
-            out[m] = (0.5 * out[m] + 0.5 * np.array(colour)).astype(np.uint8)
-        x1, y1, x2, y2 = (int(round(v)) for v in bboxes[i])
-        cv2.rectangle(out, (x1, y1), (x2, y2), colour, 1)
-        name = class_names[labels[i]] if len(class_names) > labels[i] else str(labels[i])
-        cv2.putText(out, f'{name} {scores[i]:.2f}', (x1, max(y1 - 2, 8)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1, cv2.LINE_AA)
-    return out
+                   score_thr: float = 0.3, marked_labels: Sequence[int] = ()) -> np.ndarray:
+    """A copy of the BGR image with the detections scoring at least ``score_thr``: masks
+    blended in, boxes, ``name score`` labels; labels in ``marked_labels`` (e.g. rare
+    classes) get a ``*`` and a thicker box."""
+    keep = np.flatnonzero(np.asarray(scores) >= score_thr)
+    canvas = torch.from_numpy(np.ascontiguousarray(img[..., ::-1])).permute(2, 0, 1)
+    if len(keep) == 0:
+        return img.copy()
+    labels = np.asarray(labels)[keep]
+    colours = [_colour(int(lab)) for lab in labels]
+    if masks is not None:
+        canvas = draw_segmentation_masks(
+            canvas, torch.from_numpy(np.asarray(masks)[keep].astype(bool)), alpha=0.45,
+            colors=colours)
+    marked = set(int(m) for m in marked_labels)
+    texts = []
+    for lab, score in zip(labels.tolist(), np.asarray(scores)[keep].tolist()):
+        name = class_names[lab] if lab < len(class_names) else str(lab)
+        texts.append(f'{name}{"*" if lab in marked else ""} {score:.2f}')
+    boxes = torch.as_tensor(np.asarray(bboxes)[keep], dtype=torch.float32).reshape(-1, 4)
+    for width in (1, 2):  # marked labels drawn again, thicker
+        pick = [i for i, lab in enumerate(labels.tolist()) if width == 1 or lab in marked]
+        if pick:
+            canvas = draw_bounding_boxes(canvas, boxes[pick], labels=[texts[i] for i in pick],
+                                         colors=[colours[i] for i in pick], width=width)
+    return np.ascontiguousarray(canvas.permute(1, 2, 0).numpy()[..., ::-1])
+
+
+def draw_modes_side_by_side(img: np.ndarray, instances_by_mode: Dict[str, object],
+                            class_names: Sequence[str] = (), score_thr: float = 0.3,
+                            marked_labels: Sequence[int] = ()) -> np.ndarray:
+    """One panel per mode (``{mode: InstanceData}``; a mode named '' has no title), side by
+    side, each titled with its mode and the number of detections drawn."""
+    panels = []
+    for mode, inst in instances_by_mode.items():
+        masks = inst.masks.to_bitmap().cpu().numpy() if 'masks' in inst else None
+        scores = inst.scores.cpu().numpy()
+        panel = draw_instances(img, inst.bboxes.cpu().numpy(), inst.labels.cpu().numpy(),
+                               scores, masks, class_names, score_thr, marked_labels)
+        if mode:
+            title = np.full((18, panel.shape[1], 3), 255, np.uint8)
+            cv2.putText(title, f'{mode}: {int((scores >= score_thr).sum())} shown', (3, 13),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+            panel = np.concatenate([title, panel], 0)
+        panels.append(panel)
+    gap = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
+    out = [panels[0]]
+    for panel in panels[1:]:
+        out += [gap, panel]
+    return np.concatenate(out, 1)

@@ -1,6 +1,8 @@
 from .formatting import PackDetInputs
-from .loading import LoadAnnotations, LoadImageFromFile, segmentation_to_mask
+from .loading import (LoadAnnotations, LoadImageFromFile, LoadImageFromNDArray,
+                      segmentation_to_mask)
 from .transforms import RandomChoiceResize, RandomFlip, RandomResize, Resize, rescale_size
 
-__all__ = ['PackDetInputs', 'LoadAnnotations', 'LoadImageFromFile', 'segmentation_to_mask',
+__all__ = ['PackDetInputs', 'LoadAnnotations', 'LoadImageFromFile', 'LoadImageFromNDArray',
+           'segmentation_to_mask',
            'RandomChoiceResize', 'RandomFlip', 'RandomResize', 'Resize', 'rescale_size']

@@ -39,6 +39,27 @@ class LoadImageFromFile(BaseTransform):
         return results
 
 
+@TRANSFORMS.register_module()
+class LoadImageFromNDArray(BaseTransform):
+    """Take ``results['img']``, a uint8 BGR ``(H, W, 3)`` array already in memory, as
+    :class:`LoadImageFromFile` would have read it (the inferencer's pipeline for arrays)."""
+
+    def __init__(self, to_float32: bool = False):
+        self.to_float32 = to_float32
+
+    def transform(self, results: dict) -> dict:
+        img = results.get('img')
+        if not (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 3):
+            raise ValueError(f'image {results.get("img_id")} must be an (H, W, 3) BGR array, '
+                             f'got {getattr(img, "shape", type(img).__name__)}')
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
 def segmentation_to_mask(segm, height: int, width: int) -> np.ndarray:
     """A polygon list, an uncompressed RLE or a compressed RLE as a uint8 (H, W) mask."""
     if isinstance(segm, list):
