@@ -136,7 +136,7 @@ class DetInferencer:
         ``draw``, ``visualization`` (BGR arrays: one panel per mode, side by side).
         ``out_dir`` also gets ``preds/{name}.json`` and, with ``draw``,
         ``vis/{name}.jpg``."""
-        from mmdet.visualization import draw_modes_side_by_side
+        from mmdet.visualization import draw_modes_side_by_side, marked_classes
         samples = self.predict(inputs, batch_size)
         images = {name: item for name, item in collect_images(inputs)}
         out = dict(names=[name for name, _ in samples],
@@ -146,7 +146,7 @@ class DetInferencer:
         if draw:
             out['visualization'] = [
                 draw_modes_side_by_side(_read_bgr(images[name]), self._instances_by_mode(s),
-                                        self.classes, score_thr)
+                                        self.classes, score_thr, marked_classes(self.model))
                 for name, s in samples]
         if out_dir is not None:
             self._write(Path(out_dir), out)

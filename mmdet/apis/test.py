@@ -46,7 +46,8 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
                    eval: Optional[Sequence[str]] = None, out: Optional[str] = None,
                    mode: Optional[str] = None, classwise: bool = False,
                    format_only: bool = False, outfile_prefix: Optional[str] = None,
-                   show_dir: Optional[str] = None, fold_bn: bool = True,
+                   show_dir: Optional[str] = None, show_score_thr: float = 0.3,
+                   fold_bn: bool = True,
                    channels_last: bool = True) -> Config:
     """The config of a test run (arguments as ``tools/test.py`` takes them)."""
     cfg = load_config(config, launcher, cfg_options, work_dir)
@@ -74,7 +75,8 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
     hooks = [dict(type='PrepareInferenceHook', fold_norms=fold_bn,
                   channels_last=channels_last)]
     if show_dir:
-        hooks.append(dict(type='DrawPredictionsHook', out_dir=show_dir))
+        hooks.append(dict(type='DrawPredictionsHook', out_dir=show_dir,
+                          score_thr=show_score_thr))
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + hooks
     setup_cfg_for_device(cfg)
     return cfg

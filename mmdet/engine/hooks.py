@@ -56,31 +56,72 @@ class TestProgressBarHook(Hook):
 
 @HOOKS.register_module()
 class DrawPredictionsHook(Hook):
-    """Save each test image with its predictions drawn (``tools/test.py --show-dir``)."""
+    """Save each test image as one picture (``tools/test.py --show-dir``): the ground
+    truth of the test set, then the predictions scoring at least ``score_thr`` (a SimCal
+    model in mode 'all': orig, cal and dual), side by side; the classes whose scores the
+    calibration replaces (fewer than T training instances) are marked with ``*``."""
 
-    def __init__(self, out_dir: str, score_thr: float = 0.3):
+    def __init__(self, out_dir: str, score_thr: float = 0.3, with_gt: bool = True):
         self.out_dir = out_dir
         self.score_thr = score_thr
+        self.with_gt = with_gt
+        self._gt_index = None
 
     def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        import os
         import os.path as osp
 
         import cv2
 
-        from mmdet.visualization import draw_instances
-        os.makedirs(self.out_dir, exist_ok=True)
-        names = runner.test_dataloader.dataset.metainfo.get('classes', ())
+        from mmdet.visualization import draw_modes_side_by_side, marked_classes
+        dataset = runner.test_dataloader.dataset
+        names = dataset.metainfo.get('classes', ())
+        marked = marked_classes(runner.model)
         for sample in outputs or ():
-            pred = sample.pred_instances
             img = cv2.imread(sample.img_path)
             if img is None:
                 continue
-            pred = pred[pred.scores >= self.score_thr]
-            masks = pred.masks.to_bitmap().cpu().numpy() if 'masks' in pred else None
-            drawn = draw_instances(img, pred.bboxes.cpu().numpy(), pred.labels.cpu().numpy(),
-                                   pred.scores.cpu().numpy(), masks, names, self.score_thr)
-            cv2.imwrite(osp.join(self.out_dir, osp.basename(sample.img_path)), drawn)
+            panels = {}
+            if self.with_gt:
+                panels['ground truth'] = self._ground_truth(dataset, sample.img_id, img.shape)
+            panels.update(prediction_panels(sample))
+            drawn = draw_modes_side_by_side(img, panels, names, self.score_thr, marked)
+            path = osp.join(self.out_dir, osp.basename(sample.img_path))
+            from mmdet.utils.io import atomic_write
+            ok, buf = cv2.imencode(osp.splitext(path)[1] or '.jpg', drawn)
+            if ok:
+                atomic_write(path, lambda f: f.write(buf.tobytes()))
+
+    def _ground_truth(self, dataset, img_id, shape):
+        """The test set's annotations of an image as instances (score 1)."""
+        import numpy as np
+        import torch
+
+        from mmdet.datasets.transforms import segmentation_to_mask
+        from mmdet.structures import InstanceData
+        if self._gt_index is None:
+            self._gt_index = {}
+            for i in range(len(dataset)):
+                info = dataset.get_data_info(i)
+                self._gt_index[info['img_id']] = info.get('instances', [])
+        instances = self._gt_index.get(img_id, [])
+        h, w = shape[:2]
+        masks = [segmentation_to_mask(inst['mask'], h, w) if inst.get('mask') is not None
+                 else np.zeros((h, w), np.uint8) for inst in instances]
+        return InstanceData(
+            bboxes=torch.tensor([inst['bbox'] for inst in instances],
+                                dtype=torch.float32).reshape(-1, 4),
+            labels=torch.tensor([inst['bbox_label'] for inst in instances], dtype=torch.long),
+            scores=torch.ones(len(instances)),
+            masks=torch.from_numpy(np.stack(masks) if masks else np.zeros((0, h, w), np.uint8)))
+
+
+def prediction_panels(sample) -> dict:
+    """``{title: instances}`` of a test sample: each mode's in mode 'all', else one."""
+    from mmdet.calibration.roi_head import mode_field
+    from mmdet.calibration.scores import INFERENCE_MODES
+    by_mode = {m: sample.get(mode_field(m)) for m in INFERENCE_MODES
+               if mode_field(m) in sample}
+    return by_mode or {'prediction': sample.pred_instances}
 
 
 @HOOKS.register_module()

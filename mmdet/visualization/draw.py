@@ -50,7 +50,10 @@ def draw_modes_side_by_side(img: np.ndarray, instances_by_mode: Dict[str, object
     side, each titled with its mode and the number of detections drawn."""
     panels = []
     for mode, inst in instances_by_mode.items():
-        masks = inst.masks.to_bitmap().cpu().numpy() if 'masks' in inst else None
+        masks = None
+        if 'masks' in inst:
+            masks = inst.masks.to_bitmap() if hasattr(inst.masks, 'to_bitmap') else inst.masks
+            masks = masks.cpu().numpy()
         scores = inst.scores.cpu().numpy()
         panel = draw_instances(img, inst.bboxes.cpu().numpy(), inst.labels.cpu().numpy(),
                                scores, masks, class_names, score_thr, marked_labels)
@@ -65,3 +68,17 @@ def draw_modes_side_by_side(img: np.ndarray, instances_by_mode: Dict[str, object
     for panel in panels[1:]:
         out += [gap, panel]
     return np.concatenate(out, 1)
+
+
+def marked_classes(model) -> list:
+    """Labels to mark in pictures: for a calibrated SimCal model, the classes whose
+    scores it replaces (fewer than T training instances); otherwise LVIS's rare classes
+    when the model's dataset_meta has frequencies; else none."""
+    roi_head = getattr(model, 'module', model)
+    roi_head = getattr(roi_head, 'roi_head', None)
+    head = getattr(roi_head, 'calib_head', None)
+    if head is not None and bool(head.calibrated):
+        columns = head.calibrated_columns(roi_head.count_threshold)
+        return torch.nonzero(columns[:-1]).flatten().tolist()
+    meta = getattr(getattr(model, 'module', model), 'dataset_meta', None) or {}
+    return [i for i, f in enumerate(meta.get('frequencies') or ()) if f == 'r']

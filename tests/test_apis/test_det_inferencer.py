@@ -135,3 +135,31 @@ def test_writes_json_and_side_by_side_pictures(toy, tmp_path):
         inferencer(str(tmp_path / 'missing.jpg'))
     with pytest.raises(ValueError, match='inference mode'):
         DetInferencer(toy['simcal'], str(toy['ckpts']['simcal']), mode='best')
+
+
+def test_image_demo_draws_the_modes_side_by_side_with_calibrated_classes_marked(toy, tmp_path):
+    from mmdet.visualization import marked_classes
+    from tool_testing import load_tool
+    out = load_tool('demo/image_demo.py').main(
+        [toy['val_dir'], str(toy['simcal']), str(toy['ckpts']['simcal']), '--mode', 'all',
+         '--out-dir', str(tmp_path), '--score-thr', '0.05'])
+    pictures = sorted((tmp_path / 'vis').glob('*.jpg'))
+    assert [p.stem for p in pictures] == sorted(out['names']) and len(pictures) == 6
+    assert cv2.imread(str(pictures[0])).shape == (64 + 18, 3 * 64 + 2 * 4, 3)
+    inferencer = DetInferencer(toy['simcal'], str(toy['ckpts']['simcal']), mode='all')
+    # T = 100 and the head's counts [1, 50, 200, 2, 7, 300, 90, 120]
+    assert marked_classes(inferencer.model) == [0, 1, 3, 4, 6]
+
+
+def test_show_dir_draws_ground_truth_and_every_mode(toy, tmp_path):
+    show = tmp_path / 'show'
+    run_test(build_test_cfg(str(toy['simcal']), str(toy['ckpts']['simcal']),
+                            work_dir=str(tmp_path / 'work'), mode='all', show_dir=str(show),
+                            show_score_thr=0.2))
+    pictures = sorted(show.glob('*.jpg'))
+    assert len(pictures) == 6
+    picture = cv2.imread(str(pictures[0]))
+    assert picture.shape == (64 + 18, 4 * 64 + 3 * 4, 3)  # ground truth, orig, cal, dual
+    original = cv2.imread(toy['images'][0])
+    gt_panel = picture[18:, :64]
+    assert np.abs(gt_panel.astype(int) - original.astype(int)).mean() > 1  # drawn on
