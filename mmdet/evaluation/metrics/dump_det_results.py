@@ -1,5 +1,7 @@
-"""Raw predictions of a test run to a pickle (``tools/test.py --out results.pkl``)."""
-from typing import Optional
+"""Raw predictions of a test run to a pickle (``tools/test.py --out results.pkl``), and
+reading one back without running code from the file."""
+import pickle
+from typing import List, Optional
 
 from mmengine.logging import print_log
 
@@ -51,3 +53,34 @@ class DumpDetResults(ShardedMetric):
         print_log(f'results of {written[0]} images written to {self.out_file_path}',
                   logger='current')
         return {}
+
+
+class _ResultsUnpickler(pickle.Unpickler):
+    """Only what a results pickle holds: lists, dicts, numbers, strings, bytes and numpy
+    arrays; any other global is refused (a pickle can otherwise run code)."""
+
+    ALLOWED = {('numpy', 'ndarray'), ('numpy', 'dtype'),
+               ('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
+               ('numpy._core.multiarray', '_reconstruct'), ('numpy._core.multiarray', 'scalar')}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f'results pickle refers to {module}.{name}: '
+                                         'not a tools/test.py --out file')
+        return super().find_class(module, name)
+
+
+def read_det_results(path: str) -> List[dict]:
+    """The per-image predictions of a ``tools/test.py --out`` pickle."""
+    try:
+        with open(path, 'rb') as f:
+            results = _ResultsUnpickler(f).load()
+    except FileNotFoundError:
+        raise FileNotFoundError(f'no such results file: {path}') from None
+    except (pickle.UnpicklingError, EOFError, ValueError) as err:
+        raise ValueError(f'{path}: not a readable results pickle ({err})') from None
+    if not isinstance(results, list) or not all(
+            isinstance(r, dict) and 'pred_instances' in r for r in results):
+        raise ValueError(f'{path}: not a tools/test.py --out file (a list of per-image '
+                         'dicts with pred_instances)')
+    return results
