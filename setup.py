@@ -20,6 +20,7 @@ setup(
     package_data={'mmdet.testing': ['data/*.json', 'data/*.md']},
     include_package_data=True,
     install_requires=read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={'tests': read_requirements('tests.txt'),
+                    'tensorboard': ['tensorboard>=2.10'], 'wandb': ['wandb>=0.15']},
     zip_safe=False,
 )

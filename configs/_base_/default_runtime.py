@@ -15,6 +15,12 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'))  # tools/*.py switch to gloo on machines without CUDA
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
+# Logged scalars always go to <work_dir>/<timestamp>/vis_data/scalars.json (plotted by
+# tools/analysis/analyze_logs.py). TensorBoard: pip install -e ".[tensorboard]", then add
+#   dict(type='TensorboardVisBackend')  (or --cfg-options with the list below extended);
+# W&B: pip install wandb, then add
+#   dict(type='WandbVisBackend', init_kwargs=dict(project='simcal'))
+visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
 log_level = 'INFO'
 load_from = None
 # Checkpoints must fit the model; list the weights a deliberate partial load may lack
