@@ -31,7 +31,8 @@ def converted(legacy):
 
 def test_converter_gives_the_reference_weights(legacy, converted):
     state, found = converted
-    assert found == dict(num_classes=8, reg_class_agnostic=False, mask_class_agnostic=False)
+    assert found == dict(num_classes=8, num_stages=0, reg_class_agnostic=False,
+                         mask_class_agnostic=False)
     assert list(state) == list(legacy['state_dict'])
     for key, value in legacy['state_dict'].items():
         assert torch.equal(state[key], value), key
