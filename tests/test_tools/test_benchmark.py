@@ -98,3 +98,33 @@ def test_htc_is_timed_on_its_own_predict_path_and_reported_beside_the_others(too
     out = capsys.readouterr().out
     assert 'ours/cascade' in out and 'ours/htc' in out
     assert out.splitlines()[-2].split()[-2:] == ['0.50', '0.25']
+
+
+def test_mmdetection_column_from_a_peer_python(tool, tmp_path, capsys):
+    """A Python that imports mmdetection 3.x runs the mmdetection worker (here a stand-in
+    answering the probe and the worker's protocol) and its column gets ours/mmdetection
+    ratios; a Python that does not import it gives no column."""
+    peer = tmp_path / 'peer_python'
+    peer.write_text(
+        '#!/bin/sh\n'
+        'if [ "$1" = "-c" ]; then echo 3.3.0; exit 0; fi\n'
+        'case "$*" in *"--phase train"*) echo \'{"training step (2 images)": 2.0}\';;\n'
+        '*) echo \'{"end to end": 4.0, "roi heads + paste": 1.0}\';; esac\n')
+    peer.chmod(0o755)
+    assert tool.mmdetection_peer(str(peer)) == '3.3.0'
+    args = Namespace(mmdet_python=str(peer), runs=1, warmup=0, num_classes=20,
+                     score_thr=1e-4, max_per_img=300, seed=0)
+    theirs = tool.run_worker('mmdetection', (64, 96), str(tmp_path / 'w.pth'), args)
+    assert theirs == {'end to end': 4.0, 'roi heads + paste': 1.0,
+                      'training step (2 images)': 2.0}
+    ours = {'end to end': 1.0, 'roi heads + paste': 0.5, 'training step (2 images)': 1.0,
+            'rpn': 0.1}
+    tool.print_table((64, 96), {'ours': ours, 'torchvision': dict(ours, **{'end to end': 2.0}),
+                                'mmdetection': theirs}, '')
+    lines = {line.split('  ')[0]: line.split() for line in capsys.readouterr().out.splitlines()}
+    assert lines['end to end'][-2:] == ['0.50', '0.25']     # ours/theirs, ours/mmdetection
+    assert lines['rpn'][1:6] == ['0.100', 's', '0.100', 's', '-']  # mmdetection: no such line
+    no_peer = tmp_path / 'plain_python'
+    no_peer.write_text('#!/bin/sh\nexit 1\n')
+    no_peer.chmod(0o755)
+    assert tool.mmdetection_peer(str(no_peer)) == ''

@@ -1,10 +1,14 @@
-"""Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run;
-or, with ``--cascade``, our Mask R-CNN vs our Cascade Mask R-CNN and HTC R50-FPN
-(torchvision has no cascade).
+"""Ours vs torchvision's Mask R-CNN R50-FPN at LVIS settings, side by side in one run,
+and mmdetection 3.3's as a third column when ``--mmdet-python`` (or
+``$MMDET_PEER_PYTHON``) names a Python that imports it (its worker,
+``mmdet_peer_worker.py``, runs there: both packages are called ``mmdet``); or, with
+``--cascade``, our Mask R-CNN vs our Cascade Mask R-CNN and HTC R50-FPN (torchvision has
+no cascade).
 
     python tools/analysis/benchmark.py [--sizes 800x1333 400x667] [--runs 5]
     python tools/analysis/benchmark.py --toy      # the toy model at the toy image size
     python tools/analysis/benchmark.py --cascade  # Mask R-CNN vs Cascade Mask R-CNN, HTC
+    MMDET_PEER_PYTHON=/tmp/mmdet-peer/bin/python python tools/analysis/benchmark.py
 
 Both detectors are configured alike: 1,230 classes (+ background), score threshold
 1e-4, up to 300 detections per image, masks pasted into the image; torchvision's gets
@@ -26,7 +30,6 @@ import contextlib
 import json
 import logging
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -38,6 +41,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_inputs import (Clock, current_rss_mb, make_images, peak_mb,  # noqa: E402
+                          random_gt)
 
 LVIS_CONFIG = ROOT / 'configs/lvis/mask_rcnn_r50_fpn_1x_lvis_v1.py'
 TOY_CONFIG = ROOT / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
@@ -82,10 +89,6 @@ def build_ours(args, impl: str = 'ours'):
     return model.eval()
 
 
-def make_images(sizes, num, seed):
-    gen = torch.Generator().manual_seed(seed)
-    return [torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=gen)
-            for h, w in [sizes] * num]
 
 
 def ours_batch(images, with_gt=False, num_classes=1230, seed=0):
@@ -103,17 +106,6 @@ def ours_batch(images, with_gt=False, num_classes=1230, seed=0):
     return dict(inputs=list(images), data_samples=samples)
 
 
-def random_gt(h, w, num_classes, gen, num=10):
-    """``num`` random boxes (10-50% of the image side) with box-shaped masks."""
-    size = torch.tensor([w, h], dtype=torch.float32)
-    wh = (0.1 + 0.4 * torch.rand(num, 2, generator=gen)) * size
-    xy = torch.rand(num, 2, generator=gen) * (size - wh)
-    boxes = torch.cat([xy, xy + wh], 1)
-    labels = torch.randint(0, num_classes, (num,), generator=gen)
-    masks = torch.zeros(num, h, w, dtype=torch.uint8)
-    for k, (x1, y1, x2, y2) in enumerate(boxes.round().int().tolist()):
-        masks[k, y1:y2, x1:x2] = 1
-    return boxes, labels, masks
 
 
 @torch.inference_mode()
@@ -194,20 +186,6 @@ def build_torchvision(args, size, state):
 
 
 # --------------------------------------------------------------------------- timing
-class Clock:
-    def __init__(self, device):
-        self.device = device
-
-    def sync(self):
-        if self.device == 'cuda':
-            torch.cuda.synchronize()
-
-    def __call__(self, fn, *args, **kwargs):
-        self.sync()
-        start = time.perf_counter()
-        out = fn(*args, **kwargs)
-        self.sync()
-        return out, time.perf_counter() - start
 
 
 @contextlib.contextmanager
@@ -314,16 +292,8 @@ def torchvision_stages(model, images, clock):
 
 
 # --------------------------------------------------------------------------- workers
-def rss_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def current_rss_mb() -> float:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    return float('nan')
 
 
 def worker(args) -> dict:
@@ -374,16 +344,11 @@ def worker(args) -> dict:
                 runs[k].append(v)
             runs['end to end'].append(total)
     result = {k: statistics.median(v) for k, v in runs.items()}
+    # the RoI heads with post-processing and pasting, as mmdetection's column has them
+    result['roi heads + paste'] = result['box head + post'] + result['mask head + paste']
     result['detections per image'] = num_dets
     result['peak memory, inference (MB)'] = peak_mb(device, base_mb)
     return result
-
-
-def peak_mb(device, base_mb) -> float:
-    """Peak memory of this process above ``base_mb`` (CPU RSS) or CUDA's peak allocation."""
-    if device == 'cuda':
-        return torch.cuda.max_memory_allocated() / 2**20
-    return rss_peak_mb() - base_mb
 
 
 def train_phase(args, model, images, clock, base_mb) -> dict:
@@ -434,18 +399,36 @@ def run_worker(impl, size, weights, args) -> dict:
 
 
 def run_phase(impl, phase, size, weights, args) -> dict:
-    cmd = [sys.executable, __file__, '--worker', impl, '--phase', phase, '--weights', weights,
-           '--size', f'{size[0]}x{size[1]}', '--runs', str(args.runs),
-           '--warmup', str(args.warmup), '--num-classes', str(args.num_classes),
-           '--score-thr', str(args.score_thr), '--max-per-img', str(args.max_per_img),
-           '--seed', str(args.seed), '--device', args.device]
-    cmd += ['--mask-encoding', args.mask_encoding]
-    cmd += [] if args.channels_last else ['--no-channels-last']
-    cmd += ['--amp'] * args.amp + ['--toy'] * args.toy
-    out = subprocess.run(cmd, capture_output=True, text=True)
+    common = ['--phase', phase, '--weights', weights, '--size', f'{size[0]}x{size[1]}',
+              '--runs', str(args.runs), '--warmup', str(args.warmup),
+              '--num-classes', str(args.num_classes), '--score-thr', str(args.score_thr),
+              '--max-per-img', str(args.max_per_img), '--seed', str(args.seed)]
+    if impl == 'mmdetection':  # its own Python, outside this checkout (both are 'mmdet')
+        cmd = [args.mmdet_python, str(Path(__file__).with_name('mmdet_peer_worker.py'))]
+        cmd += common
+        env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                             env=env)
+    else:
+        cmd = [sys.executable, __file__, '--worker', impl] + common + ['--device', args.device]
+        cmd += ['--mask-encoding', args.mask_encoding]
+        cmd += [] if args.channels_last else ['--no-channels-last']
+        cmd += ['--amp'] * args.amp + ['--toy'] * args.toy
+        out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f'{impl} {phase} at {size} failed:\n{out.stderr[-3000:]}')
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mmdetection_peer(python) -> str:
+    """mmdetection's version when ``python`` imports mmdetection 3.x, else ''."""
+    if not python:
+        return ''
+    probe = subprocess.run([python, '-c', 'import mmdet, mmcv.ops; print(mmdet.__version__)'],
+                           capture_output=True, text=True, cwd=tempfile.gettempdir(),
+                           env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'})
+    version = probe.stdout.strip().splitlines()[-1] if probe.returncode == 0 else ''
+    return version if version.startswith('3.') else ''
 
 
 def print_table(size, results, note):
@@ -453,15 +436,19 @@ def print_table(size, results, note):
     impls = list(results)
     print(f'\n== {size[0]}x{size[1]} {note}')
     header = f'{"":28s}' + ''.join(f'{i:>13s}' for i in impls)
-    header += ''.join(f'{"ours/" + ("theirs" if i == "torchvision" else i):>15s}'
+    header += ''.join(f'{"ours/" + ("theirs" if i == "torchvision" else i):>18s}'
                       for i in impls[1:])
     print(header)
-    for key in results[impls[0]]:
-        vals = [results[i][key] for i in impls]
+    keys = list(results[impls[0]])
+    keys += [k for i in impls[1:] for k in results[i] if k not in keys]
+    for key in keys:
+        vals = [results[i].get(key) for i in impls]
         unit = '' if ('memory' in key or 'detections' in key) else ' s'
-        line = f'{key:28s}' + ''.join(f'{v:11.3f}{unit:2s}' if unit else f'{v:13.0f}'
-                                        for v in vals)
-        line += ''.join(f'{vals[0] / v:15.2f}' if v else f'{"":15s}' for v in vals[1:])
+        line = f'{key:28s}' + ''.join(
+            f'{"-":>13s}' if v is None else f'{v:11.3f}{unit:2s}' if unit else f'{v:13.0f}'
+            for v in vals)
+        line += ''.join(f'{vals[0] / v:18.2f}' if v and vals[0] is not None else f'{"":18s}'
+                        for v in vals[1:])
         print(line)
 
 
@@ -498,6 +485,10 @@ def main(argv=None):
                         help='our Mask R-CNN against our Cascade Mask R-CNN and HTC (same '
                              'backbone, neck and RPN config; no HTC with --toy) instead of '
                              'against torchvision')
+    parser.add_argument('--mmdet-python', default=os.environ.get('MMDET_PEER_PYTHON'),
+                        help='a Python where mmdetection 3.x is installed (default: '
+                             '$MMDET_PEER_PYTHON): adds its Mask R-CNN as a column, same '
+                             'weights and inputs (see ../shared/wheels/README.md)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--worker', choices=[*OURS, 'torchvision'],
                         help=argparse.SUPPRESS)
@@ -518,18 +509,25 @@ def main(argv=None):
     sizes = args.sizes or ([(160, 160)] if args.toy else [(800, 1333), (400, 667)])
     cascades = ['ours', 'cascade'] + ([] if args.toy else ['htc'])
     impls = cascades if args.cascade else ['ours'] if args.toy else ['ours', 'torchvision']
+    peer = '' if args.cascade or args.toy else mmdetection_peer(args.mmdet_python)
+    if peer:
+        impls.append('mmdetection')
+    elif args.mmdet_python and not (args.cascade or args.toy):
+        print(f'{args.mmdet_python} does not import mmdetection 3.x: no mmdetection column')
     print(f'device: {args.device}{" (AMP)" if args.amp else ""}, '
           f'{torch.get_num_threads()} threads, torch {torch.__version__}; '
           f'{args.num_classes} classes + background, score_thr {args.score_thr}, '
           f'{args.max_per_img} detections per image, masks on')
     print(f'ours: BN folded, {"channels-last, " if args.channels_last else ""}masks as '
           f'{"COCO RLEs (as tools/test.py)" if args.mask_encoding == "rle" else "bitmaps"}; '
-          'torchvision: float masks pasted by paste_masks_in_image')
+          'torchvision: float masks pasted by paste_masks_in_image'
+          + (f'; mmdetection {peer}: its test_step, masks RLE-encoded as its CocoMetric'
+             if peer else ''))
     all_results = {}
     with tempfile.TemporaryDirectory() as tmp:
         weights = {}
         for impl in impls:
-            if impl == 'torchvision':  # our Mask R-CNN's weights, converted
+            if impl in ('torchvision', 'mmdetection'):  # our Mask R-CNN's weights
                 weights[impl] = weights['ours']
                 continue
             model = build_ours(args, impl)
