@@ -128,3 +128,20 @@ def test_mmdetection_column_from_a_peer_python(tool, tmp_path, capsys):
     no_peer.write_text('#!/bin/sh\nexit 1\n')
     no_peer.chmod(0o755)
     assert tool.mmdetection_peer(str(no_peer)) == ''
+
+
+def test_training_step_profile_lists_the_top_operators(tool, capsys):
+    a, b = torch.randn(300, 300), torch.randn(300, 300)
+
+    def step():
+        for _ in range(20):
+            torch.mm(a, b)
+        torch.relu(a)
+    top = tool.top_operators(step, 3)
+    assert top[0][0] == 'aten::mm' and top[0][2] == 20 and top[0][1] > 0
+    assert len(top) == 3
+    tool.print_top_operators({'ours': top, 'mmdetection': top[:1]})
+    out = capsys.readouterr().out.splitlines()
+    assert out[-4].split() == ['ours', 'mmdetection']
+    assert out[-3].split()[:3] == ['aten::mm', f'{top[0][1]:.1f}', '20']
+    assert out[-3].split()[3] == 'aten::mm' and len(out[-2].split()) == 3

@@ -59,3 +59,13 @@ def peak_mb(device, base_mb) -> float:
     if device == 'cuda':
         return torch.cuda.max_memory_allocated() / 2**20
     return rss_peak_mb() - base_mb
+
+
+def top_operators(step, num: int) -> list:
+    """``[[operator, self CPU ms, calls], ...]``: the ``num`` operators with the most self
+    CPU time in one call of ``step`` (torch.profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    return [[e.key, round(e.self_cpu_time_total / 1000, 1), e.count] for e in events[:num]]

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_inputs import (Clock, current_rss_mb, make_images, peak_mb,  # noqa: E402
-                          random_gt)
+                          random_gt, top_operators)
 
 LVIS_CONFIG = ROOT / 'configs/lvis/mask_rcnn_r50_fpn_1x_lvis_v1.py'
 TOY_CONFIG = ROOT / 'configs/toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
@@ -386,8 +386,11 @@ def train_phase(args, model, images, clock, base_mb) -> dict:
         _, t = clock(train_step)
         if i >= args.warmup:
             train_times.append(t)
-    return {'training step (2 images)': statistics.median(train_times),
-            'peak memory, training (MB)': peak_mb(device, base_mb)}
+    result = {'training step (2 images)': statistics.median(train_times),
+              'peak memory, training (MB)': peak_mb(device, base_mb)}
+    if args.profile:  # one more step, under torch.profiler
+        result['top operators'] = top_operators(train_step, args.profile)
+    return result
 
 
 def run_worker(impl, size, weights, args) -> dict:
@@ -402,7 +405,8 @@ def run_phase(impl, phase, size, weights, args) -> dict:
     common = ['--phase', phase, '--weights', weights, '--size', f'{size[0]}x{size[1]}',
               '--runs', str(args.runs), '--warmup', str(args.warmup),
               '--num-classes', str(args.num_classes), '--score-thr', str(args.score_thr),
-              '--max-per-img', str(args.max_per_img), '--seed', str(args.seed)]
+              '--max-per-img', str(args.max_per_img), '--seed', str(args.seed),
+              '--profile', str(args.profile if phase == 'train' else 0)]
     if impl == 'mmdetection':  # its own Python, outside this checkout (both are 'mmdet')
         cmd = [args.mmdet_python, str(Path(__file__).with_name('mmdet_peer_worker.py'))]
         cmd += common
@@ -439,8 +443,8 @@ def print_table(size, results, note):
     header += ''.join(f'{"ours/" + ("theirs" if i == "torchvision" else i):>18s}'
                       for i in impls[1:])
     print(header)
-    keys = list(results[impls[0]])
-    keys += [k for i in impls[1:] for k in results[i] if k not in keys]
+    keys = [k for k in results[impls[0]] if k != 'top operators']
+    keys += [k for i in impls[1:] for k in results[i] if k not in keys and k != 'top operators']
     for key in keys:
         vals = [results[i].get(key) for i in impls]
         unit = '' if ('memory' in key or 'detections' in key) else ' s'
@@ -450,6 +454,18 @@ def print_table(size, results, note):
         line += ''.join(f'{vals[0] / v:18.2f}' if v and vals[0] is not None else f'{"":18s}'
                         for v in vals[1:])
         print(line)
+    if any('top operators' in r for r in results.values()):
+        print_top_operators({i: r.get('top operators', []) for i, r in results.items()})
+
+
+def print_top_operators(tops) -> None:
+    """The training step's top operators of each detector, side by side."""
+    print('\ntraining step, operators with the most self CPU time (ms, calls):')
+    rows = max(len(t) for t in tops.values())
+    print(''.join(f'{i:<52s}' for i in tops))
+    for r in range(rows):
+        print(''.join(f'{(t[r][0][:30] + f" {t[r][1]:9.1f} {t[r][2]:5d}") if r < len(t) else "":<52s}'
+                      for t in tops.values()))
 
 
 def parse_size(text):
@@ -489,6 +505,9 @@ def main(argv=None):
                         help='a Python where mmdetection 3.x is installed (default: '
                              '$MMDET_PEER_PYTHON): adds its Mask R-CNN as a column, same '
                              'weights and inputs (see ../shared/wheels/README.md)')
+    parser.add_argument('--profile', type=int, default=0, metavar='N',
+                        help="also profile one training step of each detector and list its "
+                             'N operators with the most self CPU time, side by side')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--worker', choices=[*OURS, 'torchvision'],
                         help=argparse.SUPPRESS)

@@ -16,7 +16,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_inputs import Clock, current_rss_mb, make_images, peak_mb, random_gt  # noqa: E402
+from bench_inputs import (Clock, current_rss_mb, make_images, peak_mb,  # noqa: E402
+                          random_gt, top_operators)
 
 
 def build(args):
@@ -92,7 +93,8 @@ def infer(args, model, images, clock):
     return stages, num
 
 
-def train_step(args, model, images, clock):
+def train_step(args, model, images):
+    """The training step as a function (forward, backward, SGD step on 2 images)."""
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9)
@@ -104,7 +106,7 @@ def train_step(args, model, images, clock):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return clock(step)[1]
+    return step
 
 
 def main(argv=None):
@@ -118,6 +120,7 @@ def main(argv=None):
     parser.add_argument('--score-thr', type=float, default=1e-4)
     parser.add_argument('--max-per-img', type=int, default=300)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--profile', type=int, default=0)
     args = parser.parse_args(argv)
     h, w = (int(v) for v in args.size.lower().split('x'))
     torch.manual_seed(args.seed)
@@ -127,10 +130,12 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     base = current_rss_mb()
     if args.phase == 'train':
-        times = [train_step(args, model, images, clock)
-                 for _ in range(args.warmup + args.runs)][args.warmup:]
+        step = train_step(args, model, images)
+        times = [clock(step)[1] for _ in range(args.warmup + args.runs)][args.warmup:]
         result = {'training step (2 images)': statistics.median(times),
                   'peak memory, training (MB)': peak_mb('cpu', base)}
+        if args.profile:
+            result['top operators'] = top_operators(step, args.profile)
     else:
         runs = []
         for _ in range(args.warmup + args.runs):
