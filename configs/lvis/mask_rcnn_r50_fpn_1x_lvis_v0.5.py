@@ -11,6 +11,7 @@ _base_ = [
 ]
 num_classes = 1230
 model = dict(
+    channels_last=True,  # NHWC convolutions in training too: faster, same losses
     roi_head=dict(
         bbox_head=dict(num_classes=num_classes),
         mask_head=dict(num_classes=num_classes)),

@@ -14,7 +14,13 @@ from mmdet.utils.config_keys import check_keys
 @MODELS.register_module()
 class TwoStageDetector(BaseModel):
     """``forward(inputs, data_samples, mode)`` with mode ``'loss'`` (dict of losses),
-    ``'predict'`` (samples with ``pred_instances``) or ``'tensor'`` (raw head outputs)."""
+    ``'predict'`` (samples with ``pred_instances``) or ``'tensor'`` (raw head outputs).
+
+    ``channels_last=True`` runs the convolutions (backbone, neck, RPN, mask head) in
+    channels-last memory format in training too (oneDNN's CPU convolutions, and cuDNN's
+    with AMP, are faster on NHWC tensors; the LVIS configs set it): the same losses and
+    gradients up to float rounding. Testing always uses it (``prepare_for_inference``).
+    """
 
     def __init__(self,
                  backbone: dict,
@@ -24,7 +30,8 @@ class TwoStageDetector(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 channels_last: bool = False):
         # Built from our registry: mmengine's own would not know our types.
         preprocessor = MODELS.build(data_preprocessor or dict(type='DetDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
@@ -46,8 +53,23 @@ class TwoStageDetector(BaseModel):
             roi_head.update(train_cfg=(train_cfg or {}).get('rcnn'),
                             test_cfg=(test_cfg or {}).get('rcnn'))
             self.roi_head = MODELS.build(roi_head)
+        if channels_last:
+            self.to_channels_last()
 
-    channels_last: bool = False  # set by prepare_for_inference
+    channels_last: bool = False  # set by to_channels_last (and prepare_for_inference)
+
+    def to_channels_last(self) -> 'TwoStageDetector':
+        """Convolution weights (backbone, neck, RPN, mask head) in channels-last memory
+        format, and the input batch converted to it in ``extract_feat``; the RoI heads
+        read NCHW maps (``roi_features``). Loading weights keeps the format."""
+        for name in ('backbone', 'neck', 'rpn_head'):
+            if getattr(self, name, None) is not None:
+                getattr(self, name).to(memory_format=torch.channels_last)
+        mask_head = getattr(getattr(self, 'roi_head', None), 'mask_head', None)
+        if mask_head is not None:
+            mask_head.to(memory_format=torch.channels_last)
+        self.channels_last = True
+        return self
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
         if self.channels_last:
@@ -68,13 +90,7 @@ class TwoStageDetector(BaseModel):
         if fold_norms and hasattr(self.backbone, 'fold_norms'):
             self.backbone.fold_norms()
         if channels_last:  # oneDNN's convs (CPU) are faster on NHWC tensors
-            for name in ('backbone', 'neck', 'rpn_head'):
-                if getattr(self, name, None) is not None:
-                    getattr(self, name).to(memory_format=torch.channels_last)
-            mask_head = getattr(getattr(self, 'roi_head', None), 'mask_head', None)
-            if mask_head is not None:
-                mask_head.to(memory_format=torch.channels_last)
-            self.channels_last = True
+            self.to_channels_last()
         return self
 
     def val_step(self, data) -> list:
