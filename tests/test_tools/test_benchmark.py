@@ -113,7 +113,7 @@ def test_mmdetection_column_from_a_peer_python(tool, tmp_path, capsys):
     peer.chmod(0o755)
     assert tool.mmdetection_peer(str(peer)) == '3.3.0'
     args = Namespace(mmdet_python=str(peer), runs=1, warmup=0, num_classes=20,
-                     score_thr=1e-4, max_per_img=300, seed=0)
+                     score_thr=1e-4, max_per_img=300, seed=0, profile=0)
     theirs = tool.run_worker('mmdetection', (64, 96), str(tmp_path / 'w.pth'), args)
     assert theirs == {'end to end': 4.0, 'roi heads + paste': 1.0,
                       'training step (2 images)': 2.0}
