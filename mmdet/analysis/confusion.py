@@ -12,19 +12,11 @@ ignored annotations are left out.
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+import torch
+
+from mmdet.structures.bbox import bbox_overlaps
 
 GROUPS = ('r', 'c', 'f')
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of x1, y1, x2, y2 boxes."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def ground_truth(gt) -> Tuple[Dict[int, Tuple[np.ndarray, np.ndarray]], List[int]]:
@@ -61,7 +53,7 @@ def confusion_matrix(results: Sequence[dict], gt: Dict[int, Tuple[np.ndarray, np
         keep = np.asarray(pred['scores']) >= score_thr
         boxes = np.asarray(pred['bboxes'], np.float64).reshape(-1, 4)[keep]
         labels = np.asarray(pred['labels'], np.int64)[keep]
-        ious = box_iou(boxes, gt_boxes) if len(gt_boxes) else np.zeros((len(boxes), 0))
+        ious = bbox_overlaps(torch.from_numpy(boxes), torch.from_numpy(gt_boxes)).numpy()
         found = np.zeros(len(gt_labels), bool)
         for d, label in enumerate(labels):
             hits = np.flatnonzero(ious[d] >= iou_thr)

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+from mmdet.visualization.ap_vs_frequency import series_name
+
 TABLE_FIELDS = ('category_id', 'name', 'frequency', 'train_instances', 'bin')
 
 
@@ -13,8 +15,7 @@ def find_tables(work_dir: Union[str, Path], iou_type: str) -> Dict[str, Path]:
     """``{mode: table}`` of a test work dir ('lvis' for a run without modes)."""
     found = {}
     for path in sorted(Path(work_dir).glob(f'per_class_ap*.{iou_type}.csv')):
-        parts = path.name.split('.')
-        mode = '.'.join(parts[1:-2]) or 'lvis'
+        mode = series_name(str(path))
         if mode != 'modes':  # this tool's own output
             found[mode] = path
     order = ('lvis', 'orig', 'cal', 'dual')

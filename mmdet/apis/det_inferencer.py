@@ -97,21 +97,16 @@ class DetInferencer:
         meta = self.model.dataset_meta or {}
         self.classes = tuple(meta.get('classes') or _classes_of_test_set(cfg))
 
-    @property
-    def modes(self) -> Tuple[str, ...]:
-        """The modes each image's predictions are given for ('' for a plain model)."""
-        from mmdet.calibration.scores import ALL_MODES, INFERENCE_MODES
-        if self.mode == ALL_MODES:
-            return INFERENCE_MODES
-        return (self.mode or '',)
-
     @torch.no_grad()
     def predict(self, inputs: Union[ImageInput, Sequence[ImageInput]],
                 batch_size: int = 1) -> List[Tuple[str, object]]:
         """``(name, DetDataSample)`` per image, in input order."""
+        return self._predict(collect_images(inputs), batch_size)
+
+    def _predict(self, items: List[Tuple[str, ImageInput]],
+                 batch_size: int) -> List[Tuple[str, object]]:
         if batch_size < 1:
             raise ValueError(f'batch_size must be at least 1, got {batch_size}')
-        items = collect_images(inputs)
         out = []
         for start in range(0, len(items), batch_size):
             chunk = items[start:start + batch_size]
@@ -124,10 +119,10 @@ class DetInferencer:
 
     def results_of(self, sample) -> Dict:
         """One image's plain predictions (per mode in mode 'all')."""
-        from mmdet.calibration.roi_head import mode_field
-        if len(self.modes) == 1:
-            return plain_instances(sample.pred_instances, self.classes)
-        return {m: plain_instances(sample.get(mode_field(m)), self.classes) for m in self.modes}
+        from mmdet.calibration.roi_head import instances_by_mode
+        by_mode = {m: plain_instances(inst, self.classes)
+                   for m, inst in instances_by_mode(sample).items()}
+        return by_mode[''] if '' in by_mode else by_mode
 
     def __call__(self, inputs: Union[ImageInput, Sequence[ImageInput]], batch_size: int = 1,
                  out_dir: Optional[str] = None, draw: bool = False, score_thr: float = 0.3,
@@ -136,27 +131,23 @@ class DetInferencer:
         ``draw``, ``visualization`` (BGR arrays: one panel per mode, side by side).
         ``out_dir`` also gets ``preds/{name}.json`` and, with ``draw``,
         ``vis/{name}.jpg``."""
+        from mmdet.calibration.roi_head import instances_by_mode
         from mmdet.visualization import draw_modes_side_by_side, marked_classes
-        samples = self.predict(inputs, batch_size)
-        images = {name: item for name, item in collect_images(inputs)}
+        items = collect_images(inputs)
+        samples = self._predict(items, batch_size)
+        images = dict(items)
         out = dict(names=[name for name, _ in samples],
                    predictions=[self.results_of(s) for _, s in samples])
         if return_datasamples:
             out['datasamples'] = [s for _, s in samples]
         if draw:
             out['visualization'] = [
-                draw_modes_side_by_side(_read_bgr(images[name]), self._instances_by_mode(s),
+                draw_modes_side_by_side(_read_bgr(images[name]), instances_by_mode(s),
                                         self.classes, score_thr, marked_classes(self.model))
                 for name, s in samples]
         if out_dir is not None:
             self._write(Path(out_dir), out)
         return out
-
-    def _instances_by_mode(self, sample) -> Dict[str, object]:
-        from mmdet.calibration.roi_head import mode_field
-        if len(self.modes) == 1:
-            return {self.modes[0]: sample.pred_instances}
-        return {m: sample.get(mode_field(m)) for m in self.modes}
 
     @staticmethod
     def _write(out_dir: Path, out: Dict[str, list]) -> None:

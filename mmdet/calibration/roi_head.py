@@ -27,6 +27,14 @@ def mode_field(mode: str) -> str:
     return f'{PRED_FIELD}_{mode}'
 
 
+def instances_by_mode(sample) -> dict:
+    """A test sample's predictions: ``{mode: instances}`` for each mode of mode 'all',
+    else ``{'': pred_instances}``."""
+    by_mode = {m: sample.get(mode_field(m)) for m in INFERENCE_MODES
+               if mode_field(m) in sample}
+    return by_mode or {'': sample.pred_instances}
+
+
 class SimCalScoring:
     """What the calibrated RoI heads share: the calibration head(s), the inference mode
     and T, and scoring in SimCal's modes. Mixed into a RoI head class.

@@ -22,7 +22,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from lvis_api.eval.bins import bin_ranges
+from lvis_api.eval.bins import bin_of_categories, bin_ranges
 
 COCO_LT_BIN_EDGES = (1, 20, 400, 8000)
 COCO_LT_BIN_CLASSES = (4, 24, 32, 20)
@@ -61,10 +61,6 @@ ORIGINAL_COCO_LT_COUNTS = {
     'hair drier': (71, 70), 'toothbrush': (15, 14),
 
 }
-
-
-def _bins(counts: np.ndarray, edges: Sequence[float]) -> np.ndarray:
-    return np.searchsorted(np.asarray(edges, np.float64), counts, side='right') - 1
 
 
 def default_targets(categories: List[dict]) -> Dict[int, int]:
@@ -163,9 +159,10 @@ def coco_lt_statistics(dataset: dict, subset: dict, targets: Mapping[int, int], 
             instances=inst.get(cid, 0), images=imgs.get(cid, 0),
             original_instances=original[0] if original else None,
             original_images=original[1] if original else None))
+    ids = [c['id'] for c in classes]
     counts = np.array([c['instances'] for c in classes])
-    wanted = np.array([c['target'] for c in classes])
-    bins, target_bins = _bins(counts, edges), _bins(wanted, edges)
+    bins = bin_of_categories(ids, {c['id']: c['instances'] for c in classes}, edges)
+    target_bins = bin_of_categories(ids, {c['id']: c['target'] for c in classes}, edges)
     for c, b, tb in zip(classes, bins.tolist(), target_bins.tolist()):
         c['bin'], c['target_bin'] = b + 1 if b >= 0 else None, tb + 1 if tb >= 0 else None
     ranges = bin_ranges(edges)

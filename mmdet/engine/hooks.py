@@ -72,6 +72,8 @@ class DrawPredictionsHook(Hook):
 
         import cv2
 
+        from mmdet.calibration.roi_head import instances_by_mode
+        from mmdet.utils.io import atomic_write
         from mmdet.visualization import draw_modes_side_by_side, marked_classes
         dataset = runner.test_dataloader.dataset
         names = dataset.metainfo.get('classes', ())
@@ -83,10 +85,10 @@ class DrawPredictionsHook(Hook):
             panels = {}
             if self.with_gt:
                 panels['ground truth'] = self._ground_truth(dataset, sample.img_id, img.shape)
-            panels.update(prediction_panels(sample))
+            panels.update({mode or 'prediction': inst
+                           for mode, inst in instances_by_mode(sample).items()})
             drawn = draw_modes_side_by_side(img, panels, names, self.score_thr, marked)
             path = osp.join(self.out_dir, osp.basename(sample.img_path))
-            from mmdet.utils.io import atomic_write
             ok, buf = cv2.imencode(osp.splitext(path)[1] or '.jpg', drawn)
             if ok:
                 atomic_write(path, lambda f: f.write(buf.tobytes()))
@@ -113,15 +115,6 @@ class DrawPredictionsHook(Hook):
             labels=torch.tensor([inst['bbox_label'] for inst in instances], dtype=torch.long),
             scores=torch.ones(len(instances)),
             masks=torch.from_numpy(np.stack(masks) if masks else np.zeros((0, h, w), np.uint8)))
-
-
-def prediction_panels(sample) -> dict:
-    """``{title: instances}`` of a test sample: each mode's in mode 'all', else one."""
-    from mmdet.calibration.roi_head import mode_field
-    from mmdet.calibration.scores import INFERENCE_MODES
-    by_mode = {m: sample.get(mode_field(m)) for m in INFERENCE_MODES
-               if mode_field(m) in sample}
-    return by_mode or {'prediction': sample.pred_instances}
 
 
 @HOOKS.register_module()
