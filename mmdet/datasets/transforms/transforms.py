@@ -59,22 +59,45 @@ class Resize(BaseTransform):
         return results
 
 
-# Most channels cv2.resize takes in one array: CV_CN_MAX is 512 in OpenCV 4 but 128 in
-# OpenCV 5 (more fail with "m->dims <= 2"); 128 is safe for both.
-_CV_MAX_CHANNELS = 128
-
-
 def resize_masks(masks: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Nearest-neighbour resize of (N, H, W) masks, in chunks of OpenCV's channel limit."""
-    if masks.shape[0] == 0:
-        return np.zeros((0, height, width), dtype=masks.dtype)
-    chunks = []
-    for start in range(0, masks.shape[0], _CV_MAX_CHANNELS):
-        chunk = np.ascontiguousarray(
-            masks[start:start + _CV_MAX_CHANNELS].transpose(1, 2, 0))
-        out = cv2.resize(chunk, (width, height), interpolation=cv2.INTER_NEAREST)
-        chunks.append(out.reshape(height, width, -1).transpose(2, 0, 1))
-    return np.ascontiguousarray(np.concatenate(chunks))
+    """Nearest-neighbour resize of (N, H, W) masks: each mask by ``cv2.resize`` straight
+    into its slot of the (N, height, width) result, the values of mmcv's ``imresize`` of
+    each mask (what mmdetection's ``BitmapMasks`` does, without its stacking copy)."""
+    out = np.empty((masks.shape[0], height, width), dtype=masks.dtype)
+    for src, dst in zip(masks, out):
+        _into(dst, cv2.resize(src, (width, height), dst=dst, interpolation=cv2.INTER_NEAREST))
+    return out
+
+
+def _into(dst: np.ndarray, result: np.ndarray) -> None:
+    """Make sure an OpenCV result asked for in ``dst`` is there (OpenCV allocates anew,
+    silently, when it cannot use ``dst``)."""
+    if not np.may_share_memory(result, dst):
+        dst[...] = result
+
+
+# dtypes OpenCV takes (not bool, int64, ...); others go through numpy
+_CV_DTYPES = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32,
+                                         np.float32, np.float64))
+
+
+def flip_array(array: np.ndarray, direction: str) -> np.ndarray:
+    """A contiguous horizontal or vertical mirror of an (H, W) or (H, W, C) array (OpenCV's
+    flip: 4-10x faster than copying numpy's reversed view)."""
+    code = 1 if direction == 'horizontal' else 0
+    if array.size == 0 or array.dtype not in _CV_DTYPES or (array.ndim == 3
+                                                             and array.shape[2] > 4):
+        return np.ascontiguousarray(np.flip(array, axis=code))
+    return cv2.flip(array, code)
+
+
+def flip_masks(masks: np.ndarray, direction: str) -> np.ndarray:
+    """(N, H, W) masks mirrored alike: horizontally, every row of the (N * H, W) stack at
+    once."""
+    n, h, w = masks.shape
+    if direction == 'horizontal':
+        return flip_array(np.ascontiguousarray(masks).reshape(n * h, w), direction).reshape(n, h, w)
+    return np.ascontiguousarray(masks[:, ::-1])
 
 
 @TRANSFORMS.register_module()
@@ -127,7 +150,7 @@ class RandomFlip(BaseTransform):
             return results
         h, w = results['img'].shape[:2]
         axis = 1 if self.direction == 'horizontal' else 0
-        results['img'] = np.ascontiguousarray(np.flip(results['img'], axis=axis))
+        results['img'] = flip_array(results['img'], self.direction)
         if 'gt_bboxes' in results:
             boxes = results['gt_bboxes'].copy()
             if axis == 1:
@@ -136,7 +159,7 @@ class RandomFlip(BaseTransform):
                 boxes[:, 1], boxes[:, 3] = h - results['gt_bboxes'][:, 3], h - results['gt_bboxes'][:, 1]
             results['gt_bboxes'] = boxes
         if 'gt_masks' in results:
-            results['gt_masks'] = np.ascontiguousarray(np.flip(results['gt_masks'], axis=axis + 1))
+            results['gt_masks'] = flip_masks(results['gt_masks'], self.direction)
         if 'gt_seg_map' in results:
-            results['gt_seg_map'] = np.ascontiguousarray(np.flip(results['gt_seg_map'], axis=axis))
+            results['gt_seg_map'] = flip_array(results['gt_seg_map'], self.direction)
         return results
