@@ -218,8 +218,8 @@ def test_calibration_hook_starts_the_head_and_checks_the_run():
 
 def test_simcal_and_plain_paths_agree_in_layout_and_outputs():
     """The SimCal detector predicts through the plain two-stage path: with channels-last
-    convolutions both feed NCHW maps to RoIAlign, and mode 'orig' gives exactly the
-    plain Mask R-CNN's detections."""
+    convolutions both feed channels-last maps to RoIAlign, which reads them in place,
+    and mode 'orig' gives exactly the plain Mask R-CNN's detections."""
     simcal = build_simcal(mode='orig').eval()
     cfg = simcal_cfg().model
     cfg.type, cfg.roi_head.type = 'MaskRCNN', 'StandardRoIHead'
@@ -235,14 +235,15 @@ def test_simcal_and_plain_paths_agree_in_layout_and_outputs():
             forward = extractor.forward
 
             def spy(feats, rois, *args, _forward=forward, _name=type(model).__name__):
-                layouts.append((_name, all(f.is_contiguous() for f in feats)))
+                layouts.append((_name, all(f.is_contiguous(memory_format=torch.channels_last)
+                                           and not f.is_contiguous() for f in feats)))
                 return _forward(feats, rois, *args)
             extractor.forward = spy
     with torch.no_grad():
         ours = simcal.test_step(make_batch(seed=6))
         theirs = plain.test_step(make_batch(seed=6))
     assert {name for name, _ in layouts} == {'SimCalDetector', 'MaskRCNN'}
-    assert all(nchw for _, nchw in layouts), layouts
+    assert all(nhwc for _, nhwc in layouts), layouts
     assert sum(len(s.pred_instances) for s in ours) > 0
     for a, b in zip(ours, theirs):
         for key in ('bboxes', 'scores', 'labels'):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from pycocotools import mask as mask_utils
 
 from lvis_api import LVIS, LVISEval, LVISResults
@@ -298,3 +299,16 @@ def test_boxes_are_rounded_by_pythons_round():
     boxes = np.array([[3.3065, 145.8995, 108.7255, 0.0004999]])
     assert rounded_boxes(boxes) == [[3.307, 145.899, 108.725, 0.0]]
     assert rounded_boxes(np.zeros((0, 4))) == []
+
+
+def test_evaluation_leaves_torchs_thread_count_as_it_was(toy):
+    """The evaluation's parallel kernels share the OpenMP runtime with torch: a training
+    run that evaluates must keep summing its convolutions on its own thread count."""
+    paths, val, _ = toy
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _evaluate(LVISMetric(ann_file=paths['val_ann_file'], metric='bbox'), _samples(val))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)

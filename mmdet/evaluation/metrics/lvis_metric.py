@@ -14,6 +14,7 @@ from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval, load_train_counts
 from lvis_api.eval.bins import bin_names, bin_of_categories
 from mmdet.registry import METRICS
 from mmdet.utils.io import atomic_write
+from mmdet.utils.threads import torch_thread_count_kept
 from .lvis_detections import (DetectionColumns, JsonListWriter, json_detections,
                               rounded_boxes, write_atomically)
 from .sharded_metric import ShardedMetric
@@ -190,7 +191,8 @@ class LVISMetric(ShardedMetric):
         metrics = OrderedDict()
         for metric in self.metrics:
             evaluator = self._evaluator(columns, metric, train_counts)
-            evaluator.run()
+            with torch_thread_count_kept(match_numba=False):  # its own thread count
+                evaluator.run()
             logger.info('\n' + evaluator.summary_table(
                 f'{metric} ({columns.num_images} images)'))
             for key, value in evaluator.results.items():

@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from torch import Tensor
 
 from mmdet.models.dense_heads.rpn_head import PROPOSAL_KEYS
+from mmdet.models.layers.roi_align_nhwc import supports_nhwc
 from mmdet.registry import MODELS
 from mmdet.utils.config_keys import check_keys
 
@@ -60,8 +61,9 @@ class TwoStageDetector(BaseModel):
 
     def to_channels_last(self) -> 'TwoStageDetector':
         """Convolution weights (backbone, neck, RPN, mask head) in channels-last memory
-        format, and the input batch converted to it in ``extract_feat``; the RoI heads
-        read NCHW maps (``roi_features``). Loading weights keeps the format."""
+        format, and the input batch converted to it in ``extract_feat``; the RoI
+        extractors read the maps as they are (``roi_features``). Loading weights keeps
+        the format."""
         for name in ('backbone', 'neck', 'rpn_head'):
             if getattr(self, name, None) is not None:
                 getattr(self, name).to(memory_format=torch.channels_last)
@@ -138,9 +140,10 @@ class TwoStageDetector(BaseModel):
         return data_samples
 
     def roi_features(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
-        """The feature maps as the RoI head reads them: NCHW, since RoIAlign reads NCHW
-        maps (channels-last maps are converted once per level)."""
-        if self.channels_last:
+        """The feature maps as the RoI head reads them: as they are where the RoI
+        extractor reads channels-last maps in place (float32 on the CPU), else NCHW
+        (channels-last maps converted once per level for torchvision's RoIAlign)."""
+        if self.channels_last and not all(supports_nhwc(f) for f in feats):
             return tuple(f.contiguous() for f in feats)
         return feats
 

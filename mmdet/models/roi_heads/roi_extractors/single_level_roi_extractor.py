@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 from torchvision.ops import roi_align
 
+from mmdet.models.layers.roi_align_nhwc import multi_level_roi_align, supports_nhwc
 from mmdet.registry import MODELS
 
 
@@ -21,7 +22,9 @@ class SingleRoIExtractor(BaseModule):
     """Pools ``(N, C, S, S)`` features for RoIs ``[batch_idx, x1, y1, x2, y2]``.
 
     ``roi_layer`` follows mmdetection: ``dict(type='RoIAlign', output_size=7,
-    sampling_ratio=0, aligned=True)``; it runs through ``torchvision.ops.roi_align``.
+    sampling_ratio=0, aligned=True)``. Channels-last float32 maps on the CPU are read in
+    place by :func:`~mmdet.models.layers.roi_align_nhwc.multi_level_roi_align` (bit-equal
+    to torchvision's); any other map runs through ``torchvision.ops.roi_align``.
     """
 
     def __init__(self, roi_layer: dict, out_channels: int, featmap_strides: Sequence[int],
@@ -55,6 +58,10 @@ class SingleRoIExtractor(BaseModule):
         rois = rois.to(feats[0].dtype)
         levels = (map_roi_levels(rois, self.num_inputs, self.finest_scale)
                   if self.num_inputs > 1 else rois.new_zeros(rois.shape[0], dtype=torch.long))
+        if rois.device.type == 'cpu' and all(supports_nhwc(f) for f in feats):
+            return multi_level_roi_align(feats, rois, levels, self.output_size,
+                                         [1.0 / s for s in self.featmap_strides],
+                                         self.sampling_ratio, self.aligned)
         for lvl, (feat, stride) in enumerate(zip(feats, self.featmap_strides)):
             inds = torch.nonzero(levels == lvl, as_tuple=True)[0]
             if inds.numel() == 0:
