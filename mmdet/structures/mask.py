@@ -2,7 +2,7 @@
 instance masks have (RoI probability maps pasted into the image on demand)."""
 import math
 import numbers
-from typing import Iterator, List, Sequence, Tuple, Union
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -20,6 +20,12 @@ def mask_targets(gt_masks: Tensor, rois: Tensor, gt_inds: Tensor, size: int) -> 
     """
     if rois.shape[0] == 0:
         return rois.new_zeros(0, size, size)
+    if gt_masks.device.type == rois.device.type == 'cpu' and rois.dtype == torch.float32:
+        # the masks read in place, as float32 (bit-equal to the conversion below);
+        # imported here: mmdet.models imports this module
+        from mmdet.models.layers.roi_align_nhwc import roi_align_maps
+        crops = roi_align_maps(gt_masks, rois[:, :4], gt_inds.to(torch.long), size)
+        return (crops >= 0.5).to(rois.dtype)
     # Each RoI samples its own GT mask, passed as RoIAlign's batch index: every used GT
     # mask is converted once, instead of one full-size copy per RoI.
     used, index = torch.unique(gt_inds.to(gt_masks.device), return_inverse=True)

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torchvision.ops import roi_align
 
+from mmdet.models.layers.roi_align_nhwc import roi_align_maps
 from mmdet.structures import InstanceData, RoIMasks, mask_targets
 from mmdet.structures.rle import encode_rle
 
@@ -55,6 +57,26 @@ def test_mask_targets_crop_and_resize():
     assert targets[0].all()  # the RoI is exactly the square
     assert targets[1, :, :14].all() and not targets[1, :, 14:].any()  # left half of the RoI
     assert targets[2, :, :14].all() and not targets[2, :, 15:].any()
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_mask_targets_equal_torchvisions_roi_align_on_float_masks(seed):
+    """The CPU path reads the uint8 (or bool) masks in place; the targets are those of
+    RoIAlign on the float copy, also on RoIs partly outside the image and tiny ones."""
+    gen = torch.Generator().manual_seed(seed)
+    num_gt, h, w = 9, 57, 83
+    gt = (torch.rand(num_gt, h, w, generator=gen) < 0.3).to(torch.uint8)
+    gt[:, 10:40, 20:60] |= (torch.rand(num_gt, 30, 40, generator=gen) < 0.9).to(torch.uint8)
+    xy = torch.rand(200, 2, generator=gen) * torch.tensor([w + 20., h + 20.]) - 10
+    rois = torch.cat([xy, xy + torch.rand(200, 2, generator=gen) * 50 + 0.05], 1)
+    inds = torch.randint(0, num_gt, (200,), generator=gen)
+    boxes = torch.cat([inds[:, None].float(), rois], 1)
+    expected = roi_align(gt.float()[:, None], boxes, (28, 28), 1.0, 0, True)[:, 0]
+    for masks in (gt, gt.bool()):
+        assert torch.equal(roi_align_maps(masks, rois, inds, 28), expected)
+        targets = mask_targets(masks, rois, inds, 28)
+        assert torch.equal(targets, (expected >= 0.5).float())
+    assert 0.05 < targets.mean() < 0.95
 
 
 def test_rle_equals_encoded_bitmap():

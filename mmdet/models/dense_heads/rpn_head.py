@@ -71,7 +71,7 @@ class RPNHead(BaseModule):
 
     # ------------------------------------------------------------------ forward
     def forward_single(self, x: Tensor) -> Tuple[Tensor, Tensor]:
-        x = F.relu(self.rpn_conv(x))
+        x = F.relu(self.rpn_conv(x), inplace=True)  # the conv's output has no other use
         return self.rpn_cls(x), self.rpn_reg(x)
 
     def forward(self, feats: Sequence[Tensor]) -> Tuple[List[Tensor], List[Tensor]]:

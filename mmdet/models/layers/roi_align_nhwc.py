@@ -95,19 +95,20 @@ def _forward(feat, rois, roi_index, out, scale, sampling_ratio, aligned):
                             y0 = x0 = y1 = x1 = 0
                         v1, v2 = feat[b, y0, x0], feat[b, y0, x1]
                         v3, v4 = feat[b, y1, x0], feat[b, y1, x1]
-                        for c in range(channels):
-                            acc[c] += w1 * v1[c] + w2 * v2[c] + w3 * v3[c] + w4 * v4[c]
+                        for c in range(channels):  # (0/1 masks are read as float32)
+                            acc[c] += (w1 * _F(v1[c]) + w2 * _F(v2[c]) + w3 * _F(v3[c])
+                                       + w4 * _F(v4[c]))
                 for c in range(channels):
                     out[n, c, ph, pw] = acc[c] / count
 
 
 @njit(cache=True, parallel=True)
-def _backward(grad_out, rois, roi_index, grad_feat, scale, sampling_ratio, aligned):
+def _backward(grad_out, rois, roi_index, grad_feat, scale, sampling_ratio, aligned,
+              num_blocks):
     """grad_feat (B, H, W, C, zeros) += RoIAlign's gradient for rois[k] from
     grad_out[roi_index[k]]; one channel block per thread, RoIs in order."""
     height, width, channels = grad_feat.shape[1], grad_feat.shape[2], grad_feat.shape[3]
     pooled_h, pooled_w = grad_out.shape[2], grad_out.shape[3]
-    num_blocks = numba.get_num_threads()
     block = (channels + num_blocks - 1) // num_blocks
     for blk in prange(num_blocks):
         c_lo, c_hi = blk * block, min(channels, (blk + 1) * block)
@@ -180,12 +181,13 @@ class _MultiLevelRoIAlign(torch.autograd.Function):
             if not ctx.needs_input_grad[3 + lvl]:
                 grads.append(None)
                 continue
-            grad = grad_out.new_zeros(shape).contiguous(memory_format=torch.channels_last)
+            grad = torch.empty(shape, dtype=grad_out.dtype,
+                               memory_format=torch.channels_last).zero_()
             index = ctx.per_level[lvl]
             if index.size:
                 with torch_thread_count_kept():
                     _backward(grad_np, rois_np[index], index, _as_nhwc(grad), _F(scale),
-                              sampling_ratio, aligned)
+                              sampling_ratio, aligned, numba.get_num_threads())
             grads.append(grad)
         return (None, None, None, *grads)
 
@@ -205,4 +207,18 @@ def multi_level_roi_align(feats: Sequence[Tensor], rois: Tensor, levels: Tensor,
                                      *feats)
 
 
-__all__: List[str] = ['multi_level_roi_align', 'supports_nhwc']
+def roi_align_maps(maps: Tensor, boxes: Tensor, map_inds: Tensor, size: int) -> Tensor:
+    """Aligned, adaptive-sampling RoIAlign of box ``i`` on the single-channel CPU map
+    ``maps[map_inds[i]]`` ((N, H, W), e.g. uint8 0/1 masks, read as float32 without a
+    float copy): (K, size, size) float32, equal to ``torchvision.ops.roi_align`` on
+    ``maps.float()[:, None]``."""
+    rois = torch.cat([map_inds.to(torch.float32)[:, None], boxes.to(torch.float32)], 1)
+    out = rois.new_empty(rois.shape[0], 1, size, size)
+    if rois.shape[0]:
+        with torch_thread_count_kept():
+            _forward(maps.contiguous().numpy()[..., None], rois.contiguous().numpy(),
+                     np.arange(rois.shape[0]), out.numpy(), _F(1.0), 0, True)
+    return out[:, 0]
+
+
+__all__: List[str] = ['multi_level_roi_align', 'roi_align_maps', 'supports_nhwc']

@@ -66,7 +66,7 @@ class Shared2FCBBoxHead(BaseModule):
         """The input of the classifier: flattened RoI features through the shared fcs."""
         x = roi_feats.flatten(1)
         for fc in self.shared_fcs:
-            x = F.relu(fc(x))
+            x = F.relu(fc(x), inplace=True)
         return x
 
     def forward(self, roi_feats: Tensor) -> Tuple[Tensor, Tensor]:

@@ -73,7 +73,7 @@ class FCNMaskHead(BaseModule):
     def logits(self, x: Tensor, labels: Optional[Tensor] = None) -> Tensor:
         """The upsampling and the 1x1 output conv on the convs' features (one channel per
         RoI with ``labels``)."""
-        x = F.relu(self.upsample(x))
+        x = F.relu(self.upsample(x), inplace=True)
         if labels is None or self.class_agnostic:
             return self.conv_logits(x)
         weight = self.conv_logits.weight.flatten(1)[labels]  # (N, C_in)
