@@ -18,6 +18,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmdet.registry import MODELS
 from ..layers import conv_then_norm, fold_norm_into_conv
 from ..layers.deform_conv import DeformConvPack, build_deform_conv
+from ..layers.fused_conv import conv_add_relu
 
 OptConfig = Optional[dict]
 MultiConfig = Union[dict, List[dict], None]
@@ -36,8 +37,23 @@ class _ResBlock(BaseModule):
         super().__init__(init_cfg)
         self.with_cp = with_cp
 
-    def _residual(self, x: Tensor) -> Tensor:  # defined by BasicBlock and Bottleneck
-        raise TypeError(f'{type(self).__name__} must define _residual')
+    def _residual_features(self, x: Tensor) -> Tensor:  # by BasicBlock and Bottleneck
+        """The residual branch up to its last conv (that conv's input)."""
+        raise TypeError(f'{type(self).__name__} must define _residual_features')
+
+    def _last_conv_and_norm(self) -> Tuple[nn.Module, Optional[nn.Module]]:
+        conv_name, norm_name = self.conv_norm_pairs()[-1]
+        return getattr(self, conv_name), getattr(self, norm_name)
+
+    def _residual(self, x: Tensor) -> Tensor:
+        return conv_then_norm(*self._last_conv_and_norm(), self._residual_features(x))
+
+    def _identity(self, x: Tensor) -> Tensor:
+        if self.downsample is None:
+            return x
+        if isinstance(self.downsample, nn.Sequential) and len(self.downsample) == 2:
+            return conv_then_norm(self.downsample[0], self.downsample[1], x)
+        return self.downsample(x)
 
     def conv_norm_pairs(self) -> List[Tuple[str, str]]:
         """(conv, norm) attribute names, norm applied right after conv."""
@@ -45,20 +61,20 @@ class _ResBlock(BaseModule):
                 for i in range(1, 4) if hasattr(self, f'norm{i}_name')]
 
     def _inner_forward(self, x: Tensor) -> Tensor:
-        if self.downsample is None:
-            identity = x
-        elif isinstance(self.downsample, nn.Sequential) and len(self.downsample) == 2:
-            identity = conv_then_norm(self.downsample[0], self.downsample[1], x)
-        else:
-            identity = self.downsample(x)
+        identity = self._identity(x)
         return self._residual(x) + identity
 
     def forward(self, x: Tensor) -> Tensor:
         if self.with_cp and x.requires_grad:
-            out = cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        else:
-            out = self._inner_forward(x)
-        return self.relu(out)
+            return self.relu(cp.checkpoint(self._inner_forward, x, use_reentrant=False))
+        identity = self._identity(x)
+        features = self._residual_features(x)
+        conv, norm = self._last_conv_and_norm()
+        if norm is None or isinstance(norm, nn.Identity):  # folded: the conv, the sum and
+            fused = conv_add_relu(conv, features, identity)  # the ReLU in one call
+            if fused is not None:
+                return fused
+        return self.relu(conv_then_norm(conv, norm, features) + identity)
 
 
 class BasicBlock(_ResBlock):
@@ -92,9 +108,8 @@ class BasicBlock(_ResBlock):
     def norm2(self) -> nn.Module:
         return getattr(self, self.norm2_name)
 
-    def _residual(self, x: Tensor) -> Tensor:
-        out = self.relu(conv_then_norm(self.conv1, self.norm1, x))
-        return conv_then_norm(self.conv2, self.norm2, out)
+    def _residual_features(self, x: Tensor) -> Tensor:
+        return self.relu(conv_then_norm(self.conv1, self.norm1, x))
 
 
 class Bottleneck(_ResBlock):
@@ -151,10 +166,9 @@ class Bottleneck(_ResBlock):
     def norm3(self) -> nn.Module:
         return getattr(self, self.norm3_name)
 
-    def _residual(self, x: Tensor) -> Tensor:
+    def _residual_features(self, x: Tensor) -> Tensor:
         out = self.relu(conv_then_norm(self.conv1, self.norm1, x))
-        out = self.relu(conv_then_norm(self.conv2, self.norm2, out))
-        return conv_then_norm(self.conv3, self.norm3, out)
+        return self.relu(conv_then_norm(self.conv2, self.norm2, out))
 
 
 class ResLayer(Sequential):

@@ -1,0 +1,37 @@
+"""A residual block's end, ``relu(conv(x) + identity)``, as one oneDNN call at inference on
+the CPU (convolution with a binary-add and a ReLU post-op): the sum and the ReLU are done
+as the convolution writes its output, saving two passes over the block's largest tensor.
+The convolution and the additions are the same, so the result equals the three separate
+operations (tested bit for bit)."""
+from typing import List, Optional
+
+import torch
+from torch import Tensor, nn
+
+_CHANNELS_LAST = torch.channels_last
+
+
+def _fused_op_available() -> bool:
+    return (torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, '_convolution_pointwise'))
+
+
+def conv_add_relu(conv: nn.Module, x: Tensor, identity: Tensor) -> Optional[Tensor]:
+    """``relu(conv(x) + identity)`` by one fused call, or None where that does not apply:
+    with autograd on, off the CPU, for other dtypes than float32, maps not channels-last,
+    a conv that is not a plain ``nn.Conv2d`` with numeric zero padding."""
+    if torch.is_grad_enabled() or type(conv) is not nn.Conv2d:
+        return None
+    if conv.padding_mode != 'zeros' or isinstance(conv.padding, str):
+        return None
+    if not all(t.device.type == 'cpu' and t.dtype == torch.float32 and t.dim() == 4
+               and t.is_contiguous(memory_format=_CHANNELS_LAST) for t in (x, identity)):
+        return None
+    if not _fused_op_available():
+        return None
+    return torch.ops.mkldnn._convolution_pointwise.binary(
+        x, identity, conv.weight, conv.bias, list(conv.padding), list(conv.stride),
+        list(conv.dilation), conv.groups, 'add', None, 'relu', [], '')
+
+
+__all__: List[str] = ['conv_add_relu']
