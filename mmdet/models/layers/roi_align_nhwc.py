@@ -150,6 +150,14 @@ def _as_nhwc(feat: Tensor) -> np.ndarray:
     return feat.detach().permute(0, 2, 3, 1).numpy()
 
 
+def _zeros_nhwc(shape) -> np.ndarray:
+    """Zeros for a (B, C, H, W) map's gradient, as (B, H, W, C). numpy's zeros come from
+    calloc, whose large blocks are fresh zero pages: no memset pass over the whole map
+    (torch.zeros writes every byte), and pages the RoIs never touch are never faulted in."""
+    batch, channels, height, width = shape
+    return np.zeros((batch, height, width, channels), dtype=np.float32)
+
+
 class _MultiLevelRoIAlign(torch.autograd.Function):
 
     @staticmethod
@@ -181,14 +189,13 @@ class _MultiLevelRoIAlign(torch.autograd.Function):
             if not ctx.needs_input_grad[3 + lvl]:
                 grads.append(None)
                 continue
-            grad = torch.empty(shape, dtype=grad_out.dtype,
-                               memory_format=torch.channels_last).zero_()
+            grad_nhwc = _zeros_nhwc(shape)
             index = ctx.per_level[lvl]
             if index.size:
                 with torch_thread_count_kept():
-                    _backward(grad_np, rois_np[index], index, _as_nhwc(grad), _F(scale),
+                    _backward(grad_np, rois_np[index], index, grad_nhwc, _F(scale),
                               sampling_ratio, aligned, numba.get_num_threads())
-            grads.append(grad)
+            grads.append(torch.from_numpy(grad_nhwc).permute(0, 3, 1, 2))
         return (None, None, None, *grads)
 
 

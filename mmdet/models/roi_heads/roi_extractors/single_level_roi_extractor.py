@@ -52,9 +52,8 @@ class SingleRoIExtractor(BaseModule):
 
     def forward(self, feats: Sequence[Tensor], rois: Tensor) -> Tensor:
         feats = feats[:self.num_inputs]
-        out = feats[0].new_zeros(rois.shape[0], self.out_channels, *self.output_size)
         if rois.shape[0] == 0:
-            return out
+            return feats[0].new_zeros(0, self.out_channels, *self.output_size)
         rois = rois.to(feats[0].dtype)
         levels = (map_roi_levels(rois, self.num_inputs, self.finest_scale)
                   if self.num_inputs > 1 else rois.new_zeros(rois.shape[0], dtype=torch.long))
@@ -62,6 +61,7 @@ class SingleRoIExtractor(BaseModule):
             return multi_level_roi_align(feats, rois, levels, self.output_size,
                                          [1.0 / s for s in self.featmap_strides],
                                          self.sampling_ratio, self.aligned)
+        out = feats[0].new_zeros(rois.shape[0], self.out_channels, *self.output_size)
         for lvl, (feat, stride) in enumerate(zip(feats, self.featmap_strides)):
             inds = torch.nonzero(levels == lvl, as_tuple=True)[0]
             if inds.numel() == 0:
