@@ -158,6 +158,13 @@ def _zeros_nhwc(shape) -> np.ndarray:
     return np.zeros((batch, height, width, channels), dtype=np.float32)
 
 
+def _channels_last_tensor(nhwc: np.ndarray) -> Tensor:
+    """A (B, H, W, C) array as a channels-last (B, C, H, W) tensor on its memory, detached
+    from the permuted view: autograd can then sum the map's other gradients into it in
+    place (into a view it could not: each sum would cost a new map and a pass)."""
+    return torch.from_numpy(nhwc).permute(0, 3, 1, 2).detach()
+
+
 class _MultiLevelRoIAlign(torch.autograd.Function):
 
     @staticmethod
@@ -195,7 +202,7 @@ class _MultiLevelRoIAlign(torch.autograd.Function):
                 with torch_thread_count_kept():
                     _backward(grad_np, rois_np[index], index, grad_nhwc, _F(scale),
                               sampling_ratio, aligned, numba.get_num_threads())
-            grads.append(torch.from_numpy(grad_nhwc).permute(0, 3, 1, 2))
+            grads.append(_channels_last_tensor(grad_nhwc))
         return (None, None, None, *grads)
 
 

@@ -96,3 +96,18 @@ def test_leaves_torchs_thread_count_as_it_was():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
+
+
+def test_gradient_takes_the_other_gradients_in_place():
+    """Autograd sums a map's gradients into the first to arrive when it can: RoIAlign's
+    must allow it (a permuted view of the numpy zeros would cost a new map per sum)."""
+    feats, rois, levels, _ = _problem(9, [(16, 20)], channels=8, num_rois=12)
+    used = feats[0].clone().requires_grad_() * 1.0  # its node receives both gradients
+    other = (used * 2).sum()  # made first, so its backward runs after RoIAlign's
+    out = multi_level_roi_align([used], rois, levels * 0, (7, 7), [0.25], 0, True)
+    roi_grads, summed = [], []
+    out.grad_fn.register_hook(lambda grads, _: roi_grads.extend(
+        g.data_ptr() for g in grads if g is not None))
+    used.register_hook(lambda grad: summed.append(grad.data_ptr()))
+    (out.sum() + other).backward()
+    assert len(roi_grads) == 1 and summed == roi_grads
