@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmdet.registry import MODELS
+from ..layers.fused_conv import conv_add
 
 OptConfig = Optional[dict]
 MultiConfig = Union[dict, List[dict], None]
@@ -92,20 +93,30 @@ class FPN(BaseModule):
                     in_ch, out_channels, 3, stride=2, padding=1, conv_cfg=conv_cfg,
                     norm_cfg=norm_cfg, act_cfg=act_cfg, inplace=False))
 
+    def _lateral_plus(self, level: int, x: Tensor, up: Tensor) -> Tensor:
+        """``lateral_convs[level](x) + up``; at inference one fused call where the lateral
+        is a bare conv (bit-equal, see ``layers.fused_conv``)."""
+        lateral = self.lateral_convs[level]
+        if not (lateral.with_norm or lateral.with_activation):
+            fused = conv_add(lateral.conv, x, up)
+            if fused is not None:
+                return fused
+        return lateral(x) + up
+
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         assert len(inputs) == self.num_ins, (len(inputs), self.num_ins)
-        laterals = [conv(inputs[i + self.start_level])
-                    for i, conv in enumerate(self.lateral_convs)]
+        num_used = len(self.lateral_convs)
+        laterals = [None] * num_used
+        laterals[-1] = self.lateral_convs[-1](inputs[num_used - 1 + self.start_level])
 
-        # Top-down: upsample the coarser level and add it to the finer one.
-        num_used = len(laterals)
+        # Top-down: upsample the coarser level and add it to the finer one's lateral.
         for i in range(num_used - 1, 0, -1):
+            x = inputs[i - 1 + self.start_level]
             if 'scale_factor' in self.upsample_cfg:
                 up = F.interpolate(laterals[i], **self.upsample_cfg)
             else:
-                up = F.interpolate(laterals[i], size=laterals[i - 1].shape[2:],
-                                   **self.upsample_cfg)
-            laterals[i - 1] = laterals[i - 1] + up
+                up = F.interpolate(laterals[i], size=x.shape[2:], **self.upsample_cfg)
+            laterals[i - 1] = self._lateral_plus(i - 1, x, up)
 
         outs = [self.fpn_convs[i](laterals[i]) for i in range(num_used)]
 

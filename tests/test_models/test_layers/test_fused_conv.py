@@ -76,3 +76,32 @@ def test_folded_channels_last_backbone_equals_the_unfused_one(depth, monkeypatch
     assert calls == [True] * blocks
     for a, b in zip(fused, plain):
         assert torch.equal(a, b)
+
+
+def test_fpn_laterals_fused_at_inference_equal_the_unfused_ones(monkeypatch):
+    import mmdet.models.necks.fpn as fpn_module
+    from mmdet.models.necks import FPN
+    from mmdet.models.layers.fused_conv import conv_add
+    torch.manual_seed(11)
+    neck = FPN(in_channels=[8, 16, 32, 64], out_channels=8, num_outs=5).eval()
+    neck.to(memory_format=CL)
+    gen = torch.Generator().manual_seed(11)
+    inputs = [torch.randn(2, c, 32 // 2 ** i, 48 // 2 ** i, generator=gen)
+              .contiguous(memory_format=CL) for i, c in enumerate([8, 16, 32, 64])]
+    calls = []
+
+    def counted(*args):
+        out = conv_add(*args)
+        calls.append(out is not None)
+        return out
+    monkeypatch.setattr(fpn_module, 'conv_add', counted)
+    with torch.inference_mode():
+        fused = neck(inputs)
+        monkeypatch.setattr(fpn_module, 'conv_add', lambda *args: None)
+        plain = neck(inputs)
+    assert calls == [True] * 3
+    for a, b in zip(fused, plain):
+        assert torch.equal(a, b)
+    training = neck.train()(inputs)  # autograd on: the plain path, the same numbers
+    for a, b in zip(training, plain):
+        assert torch.allclose(a, b, atol=1e-6)
