@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 DEFAULT_GROUP_EDGES = (10, 100, 1000)
@@ -20,7 +21,9 @@ class BagsGroups:
     ``edges[g-2] <= count < edges[g-1]``; empty groups are dropped and the rest
     renumbered). The classifier outputs ``2 + C + G`` logits: group 0's [background,
     foreground], then each count group's own classes (in class order) followed by its
-    "others" logit. ``slices[g]`` is group g's range of outputs (g = 0..G)."""
+    "others" logit. ``slices[g]`` is group g's range of outputs (g = 0..G). (The
+    original puts background first and each group's "others" first: converting its
+    checkpoints reorders ``fc_cls``'s rows.)"""
     group_of_class: Tensor
     classes_of_group: Tuple[Tensor, ...]  # index 0 unused (group 0 has no classes)
     slices: Tuple[slice, ...]
@@ -110,5 +113,24 @@ def group_targets(labels: Tensor, groups: BagsGroups, others_ratio: float = 8,
     return out
 
 
+def group_softmax_losses(logits: Tensor, labels: Tensor, groups: BagsGroups,
+                         others_ratio: float = 8,
+                         generator: Optional[torch.Generator] = None) -> List[Tensor]:
+    """One cross-entropy per group (0..G) of the grouped logits against
+    :func:`group_targets`, each the weighted sum over the RoIs divided by its weights'
+    sum (at least 1), as the original; the classification loss is their sum."""
+    if logits.shape[-1] != groups.num_outputs:
+        raise ValueError(f'{logits.shape[-1]} logits for a grouped classifier of '
+                         f'{groups.num_outputs} outputs')
+    losses = []
+    for g, (targets, weights) in enumerate(group_targets(labels, groups, others_ratio,
+                                                         generator)):
+        ce = F.cross_entropy(logits[:, groups.slices[g]], targets.to(logits.device),
+                             reduction='none')
+        weights = weights.to(ce)
+        losses.append((ce * weights).sum() / weights.sum().clamp(min=1))
+    return losses
+
+
 __all__: List[str] = ['BagsGroups', 'DEFAULT_GROUP_EDGES', 'bags_groups',
-                      'group_softmax_scores', 'group_targets']
+                      'group_softmax_losses', 'group_softmax_scores', 'group_targets']

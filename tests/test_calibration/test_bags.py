@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from data_testing import package_data_path
-from mmdet.calibration.bags import bags_groups, group_softmax_scores, group_targets
+from mmdet.calibration.bags import (bags_groups, group_softmax_losses, group_softmax_scores,
+                                    group_targets)
 
 # classes 0..4 with 5, 50, 500, 5000 and 7 training instances: groups 1, 2, 3, 4, 1
 COUNTS = [5, 50, 500, 5000, 7]
@@ -74,3 +75,21 @@ def test_group_targets_and_others_subsampling():
     assert len(draws) > 1 and all(sum(d) == 4 for d in draws)
     with pytest.raises(ValueError, match='0..5'):
         group_targets(torch.tensor([6]), groups)
+
+
+def test_group_losses_by_hand():
+    """Each group's cross-entropy over its weighted RoIs, divided by the weights' sum."""
+    groups = bags_groups([5, 5000])  # class 0 in group 1, class 1 in group 2
+    bg = 2
+    labels = torch.tensor([0, bg, bg])
+    logits = torch.zeros(3, groups.num_outputs, dtype=torch.float64)  # 2 + 2 + 2
+    logits[0, 1] = math.log(3)  # RoI 0: p_G0(fg) = 3/4
+    losses = group_softmax_losses(logits, labels, groups, others_ratio=1,
+                                  generator=torch.Generator().manual_seed(0))
+    # group 0: -log(3/4) for RoI 0, -log(1/2) twice (uniform) for the two background RoIs
+    assert losses[0].item() == pytest.approx((-math.log(0.75) + 2 * math.log(2)) / 3)
+    # group 1: RoI 0 and one of the two others, each -log(1/2)
+    assert losses[1].item() == pytest.approx(math.log(2))
+    # group 2 has no positive: zero
+    assert losses[2].item() == 0
+    assert len(losses) == 1 + groups.num_groups
