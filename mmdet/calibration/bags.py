@@ -17,9 +17,10 @@ DEFAULT_GROUP_EDGES = (10, 100, 1000)
 class BagsGroups:
     """The grouping of ``C`` classes and the grouped classifier's output layout.
 
-    ``group_of_class[c]`` is class c's count group, 1..G (group g holds the classes with
-    ``edges[g-2] <= count < edges[g-1]``; empty groups are dropped and the rest
-    renumbered). The classifier outputs ``2 + C + G`` logits: group 0's [background,
+    ``group_of_class[c]`` is class c's count group, 1..G, G = ``len(edges) + 1`` (group g
+    holds the classes with ``edges[g-2] <= count < edges[g-1]``; a group may be empty and
+    then has its "others" logit only, so the classifier's size depends on C and the edges
+    alone). The classifier outputs ``2 + C + G`` logits: group 0's [background,
     foreground], then each count group's own classes (in class order) followed by its
     "others" logit. ``slices[g]`` is group g's range of outputs (g = 0..G). (The
     original puts background first and each group's "others" first: converting its
@@ -51,12 +52,10 @@ def bags_groups(train_instance_counts: Sequence[int],
         raise ValueError('BAGS needs one training instance count per class')
     if list(edges) != sorted(set(edges)) or any(e <= 0 for e in edges):
         raise ValueError(f'group edges must be positive and strictly increasing, got {edges}')
-    raw = torch.bucketize(counts, torch.as_tensor(list(edges)), right=True)
-    used = torch.unique(raw)  # sorted; empty groups dropped
-    group_of_class = torch.searchsorted(used, raw) + 1
+    group_of_class = torch.bucketize(counts, torch.as_tensor(list(edges)), right=True) + 1
     slices, classes = [slice(0, 2)], [torch.zeros(0, dtype=torch.long)]
     start = 2
-    for g in range(1, used.numel() + 1):
+    for g in range(1, len(edges) + 2):
         members = torch.nonzero(group_of_class == g).flatten()
         classes.append(members)
         slices.append(slice(start, start + members.numel() + 1))  # + "others"

@@ -21,9 +21,15 @@ def test_groups_and_layout():
     assert [(s.start, s.stop) for s in groups.slices] == [(0, 2), (2, 5), (5, 7), (7, 9),
                                                           (9, 11)]
     assert groups.num_outputs == 2 + 5 + 4 and groups.num_groups == 4
-    # the edges are the lower bounds of the next group; empty groups are dropped
+    # the edges are the lower bounds of the next group; empty groups keep their
+    # "others" logit, so the size depends on the class count and the edges only
     assert bags_groups([9, 10, 99, 100]).group_of_class.tolist() == [1, 2, 2, 3]
-    assert bags_groups([3, 4000], edges=(10, 100, 1000)).group_of_class.tolist() == [1, 2]
+    sparse = bags_groups([3, 4000], edges=(10, 100, 1000))
+    assert sparse.group_of_class.tolist() == [1, 4] and sparse.num_outputs == 2 + 2 + 4
+    assert [c.tolist() for c in sparse.classes_of_group[1:]] == [[0], [], [], [1]]
+    scores = group_softmax_scores(torch.zeros(1, 8), sparse)
+    assert scores[0].tolist() == pytest.approx([0.25, 0.25, 0.5])
+    assert bags_groups([3, 4000], edges=(10,)).num_outputs == 2 + 2 + 2
     with pytest.raises(ValueError, match='increasing'):
         bags_groups(COUNTS, edges=(100, 10))
 
@@ -79,7 +85,7 @@ def test_group_targets_and_others_subsampling():
 
 def test_group_losses_by_hand():
     """Each group's cross-entropy over its weighted RoIs, divided by the weights' sum."""
-    groups = bags_groups([5, 5000])  # class 0 in group 1, class 1 in group 2
+    groups = bags_groups([5, 5000], edges=(10,))  # class 0 in group 1, class 1 in 2
     bg = 2
     labels = torch.tensor([0, bg, bg])
     logits = torch.zeros(3, groups.num_outputs, dtype=torch.float64)  # 2 + 2 + 2
