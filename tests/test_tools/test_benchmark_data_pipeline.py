@@ -138,6 +138,14 @@ def test_stand_in_mmdetection_column_and_ratios(tool, alone, tmp_path, monkeypat
     assert results['ours']['images_per_s'] == pytest.approx(
         2 * results['mmdetection']['images_per_s'])
 
+    # a peer that did other work (one instance less) gives no ratio: the run fails
+    theirs['check'] = dict(theirs['check'], instances=theirs['check']['instances'] - 1)
+    (tmp_path / 'line.json').write_text(json.dumps(theirs))
+    with pytest.raises(SystemExit, match='different outputs'):
+        tool.main(['--num-images', '3', '--rounds', '2', '--max-instances', '4',
+                   '--mmdet-python', str(peer)])
+    assert 'flips): NO' in capsys.readouterr().out
+
 
 def test_both_flips_follow_the_per_image_seed(tool):
     """Our RandomFlip (Python's random) and mmcv's (numpy's) flip the same images."""

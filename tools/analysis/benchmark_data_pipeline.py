@@ -31,7 +31,8 @@ to the last 16 characters as its ``LVISV05Dataset`` does (``COCO_train2014_<id>.
 Each round times ours and then mmdetection's (the order alternates between rounds: this
 machine's speed drifts by up to 30 % from minute to minute), each in a fresh process over
 every image once, seeded alike per image so both flip the same images; each checks its
-output (instances, mask pixels, image and box sums, flips), and the two must agree.
+output (instances, mask pixels, image and box sums, flips), and the two must agree
+(else the run fails, without a ratio).
 Our process also times mmcv.transforms' LoadImageFromFile, LoadAnnotations (boxes and
 labels: it has no masks), Resize and RandomFlip against ours, image by image in
 alternating order, on the image and boxes only, and checks their outputs are equal
@@ -279,6 +280,9 @@ def main(argv=None):
     print_table({i: results[i] for i in runs}, args.rounds, args.num_images)
     results['mmcv'] = print_mmcv(runs['ours'])
     speed = results['ours']['images_per_s']
+    if peer and not results['same_outputs']:
+        raise SystemExit('the two pipelines delivered different outputs (above): their '
+                         'speeds are not comparable')
     if peer:
         theirs = results['mmdetection']['images_per_s']
         print(f'\nours/mmdetection images/s ratio: {speed / theirs:.2f} (ours {speed:.2f}, '

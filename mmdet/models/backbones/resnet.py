@@ -45,9 +45,6 @@ class _ResBlock(BaseModule):
         conv_name, norm_name = self.conv_norm_pairs()[-1]
         return getattr(self, conv_name), getattr(self, norm_name)
 
-    def _residual(self, x: Tensor) -> Tensor:
-        return conv_then_norm(*self._last_conv_and_norm(), self._residual_features(x))
-
     def _identity(self, x: Tensor) -> Tensor:
         if self.downsample is None:
             return x
@@ -62,7 +59,8 @@ class _ResBlock(BaseModule):
 
     def _inner_forward(self, x: Tensor) -> Tensor:
         identity = self._identity(x)
-        return self._residual(x) + identity
+        conv, norm = self._last_conv_and_norm()
+        return conv_then_norm(conv, norm, self._residual_features(x)) + identity
 
     def forward(self, x: Tensor) -> Tensor:
         if self.with_cp and x.requires_grad:

@@ -4,6 +4,7 @@ binary-add post-op, and a ReLU one): the sum and the ReLU are done as the convol
 writes its output, saving passes over the largest tensors.
 The convolution and the additions are the same, so the result equals the three separate
 operations (tested bit for bit)."""
+import functools
 from typing import List, Optional
 
 import torch
@@ -12,6 +13,7 @@ from torch import Tensor, nn
 _CHANNELS_LAST = torch.channels_last
 
 
+@functools.lru_cache(maxsize=None)
 def _fused_op_available() -> bool:
     return (torch.backends.mkldnn.is_available()
             and hasattr(torch.ops.mkldnn, '_convolution_pointwise'))

@@ -21,8 +21,10 @@ _F = np.float32
 
 
 @njit(cache=True, inline='always')
-def _roi_geometry(roi, scale, pooled_h, pooled_w, sampling_ratio, aligned):
-    """(start_h, start_w, bin_h, bin_w, grid_h, grid_w) of one RoI, in float32."""
+def _roi_setup(rois, roi_index, k, scale, pooled_h, pooled_w, sampling_ratio, aligned):
+    """(image, output row, start_h, start_w, bin_h, bin_w, grid_h, grid_w) of RoI k, the
+    geometry in float32 as torchvision computes it."""
+    roi = rois[k]
     offset = _F(0.5) if aligned else _F(0.0)
     start_w = roi[1] * scale - offset
     start_h = roi[2] * scale - offset
@@ -35,7 +37,7 @@ def _roi_geometry(roi, scale, pooled_h, pooled_w, sampling_ratio, aligned):
     bin_w = roi_w / _F(pooled_w)
     grid_h = sampling_ratio if sampling_ratio > 0 else int(np.ceil(roi_h / _F(pooled_h)))
     grid_w = sampling_ratio if sampling_ratio > 0 else int(np.ceil(roi_w / _F(pooled_w)))
-    return start_h, start_w, bin_h, bin_w, grid_h, grid_w
+    return int(roi[0]), roi_index[k], start_h, start_w, bin_h, bin_w, grid_h, grid_w
 
 
 @njit(cache=True, inline='always')
@@ -76,11 +78,8 @@ def _forward(feat, rois, roi_index, out, scale, sampling_ratio, aligned):
     height, width, channels = feat.shape[1], feat.shape[2], feat.shape[3]
     pooled_h, pooled_w = out.shape[2], out.shape[3]
     for k in prange(rois.shape[0]):
-        roi = rois[k]
-        b = int(roi[0])
-        n = roi_index[k]
-        start_h, start_w, bin_h, bin_w, grid_h, grid_w = _roi_geometry(
-            roi, scale, pooled_h, pooled_w, sampling_ratio, aligned)
+        b, n, start_h, start_w, bin_h, bin_w, grid_h, grid_w = _roi_setup(
+            rois, roi_index, k, scale, pooled_h, pooled_w, sampling_ratio, aligned)
         count = _F(max(grid_h * grid_w, 1))
         acc = np.empty(channels, dtype=np.float32)
         for ph in range(pooled_h):
@@ -113,11 +112,8 @@ def _backward(grad_out, rois, roi_index, grad_feat, scale, sampling_ratio, align
     for blk in prange(num_blocks):
         c_lo, c_hi = blk * block, min(channels, (blk + 1) * block)
         for k in range(rois.shape[0]):
-            roi = rois[k]
-            b = int(roi[0])
-            n = roi_index[k]
-            start_h, start_w, bin_h, bin_w, grid_h, grid_w = _roi_geometry(
-                roi, scale, pooled_h, pooled_w, sampling_ratio, aligned)
+            b, n, start_h, start_w, bin_h, bin_w, grid_h, grid_w = _roi_setup(
+                rois, roi_index, k, scale, pooled_h, pooled_w, sampling_ratio, aligned)
             count = _F(grid_h * grid_w)
             for ph in range(pooled_h):
                 for pw in range(pooled_w):
@@ -171,38 +167,36 @@ class _MultiLevelRoIAlign(torch.autograd.Function):
     def forward(ctx, rois, levels, spec, *feats):
         output_size, scales, sampling_ratio, aligned = spec
         out = rois.new_empty(rois.shape[0], feats[0].shape[1], *output_size)
-        rois_np = rois.detach().contiguous().numpy()
-        per_level = []
-        for lvl, (feat, scale) in enumerate(zip(feats, scales)):
+        rois_np = rois.numpy()
+        per_level = []  # (output rows, their RoIs) of each level, kept for the backward
+        for lvl in range(len(feats)):
             index = torch.nonzero(levels == lvl, as_tuple=True)[0].numpy()
-            per_level.append(index)
-            if index.size:
-                with torch_thread_count_kept():
-                    _forward(_as_nhwc(feat), rois_np[index], index, out.numpy(), _F(scale),
+            per_level.append((index, rois_np[index]))
+        with torch_thread_count_kept():
+            for (index, level_rois), feat, scale in zip(per_level, feats, scales):
+                if index.size:
+                    _forward(_as_nhwc(feat), level_rois, index, out.numpy(), _F(scale),
                              sampling_ratio, aligned)
-        ctx.save_for_backward(rois)
         ctx.per_level, ctx.spec = per_level, spec
         ctx.shapes = [f.shape for f in feats]
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        (rois,) = ctx.saved_tensors
         _, scales, sampling_ratio, aligned = ctx.spec
-        rois_np = rois.detach().contiguous().numpy()
         grad_np = grad_out.contiguous().numpy()
         grads = []
-        for lvl, (shape, scale) in enumerate(zip(ctx.shapes, scales)):
-            if not ctx.needs_input_grad[3 + lvl]:
-                grads.append(None)
-                continue
-            grad_nhwc = _zeros_nhwc(shape)
-            index = ctx.per_level[lvl]
-            if index.size:
-                with torch_thread_count_kept():
-                    _backward(grad_np, rois_np[index], index, grad_nhwc, _F(scale),
+        with torch_thread_count_kept():
+            for lvl, (shape, scale) in enumerate(zip(ctx.shapes, scales)):
+                if not ctx.needs_input_grad[3 + lvl]:
+                    grads.append(None)
+                    continue
+                grad_nhwc = _zeros_nhwc(shape)
+                index, level_rois = ctx.per_level[lvl]
+                if index.size:
+                    _backward(grad_np, level_rois, index, grad_nhwc, _F(scale),
                               sampling_ratio, aligned, numba.get_num_threads())
-            grads.append(_channels_last_tensor(grad_nhwc))
+                grads.append(_channels_last_tensor(grad_nhwc))
         return (None, None, None, *grads)
 
 

@@ -51,6 +51,24 @@ def test_declines_where_it_does_not_apply():
         assert conv_add_relu(nn.Conv2d(4, 4, 1, padding_mode='reflect'), x, x) is None
 
 
+def _fused_and_plain(module, name, run, monkeypatch):
+    """``run()``'s outputs with ``module.name`` (a fused call) in use and with it
+    declining, and whether each fused call took place."""
+    fused_call = getattr(module, name)
+    calls = []
+
+    def counted(*args):
+        out = fused_call(*args)
+        calls.append(out is not None)
+        return out
+    monkeypatch.setattr(module, name, counted)
+    with torch.inference_mode():
+        fused = run()
+        monkeypatch.setattr(module, name, lambda *args: None)
+        plain = run()
+    return fused, plain, calls
+
+
 @pytest.mark.parametrize('depth', [18, 50])
 def test_folded_channels_last_backbone_equals_the_unfused_one(depth, monkeypatch):
     gen = torch.Generator().manual_seed(depth)
@@ -61,17 +79,8 @@ def test_folded_channels_last_backbone_equals_the_unfused_one(depth, monkeypatch
     model.fold_norms()
     model.to(memory_format=CL)
     x = torch.randn(2, 3, 64, 96, generator=gen).contiguous(memory_format=CL)
-    calls = []
-
-    def counted(*args):
-        out = conv_add_relu(*args)
-        calls.append(out is not None)
-        return out
-    monkeypatch.setattr(resnet_module, 'conv_add_relu', counted)
-    with torch.inference_mode():
-        fused = model(x)
-        monkeypatch.setattr(resnet_module, 'conv_add_relu', lambda *args: None)
-        plain = model(x)
+    fused, plain, calls = _fused_and_plain(resnet_module, 'conv_add_relu', lambda: model(x),
+                                           monkeypatch)
     blocks = sum(len(getattr(model, name)) for name in model.res_layers)
     assert calls == [True] * blocks
     for a, b in zip(fused, plain):
@@ -81,24 +90,14 @@ def test_folded_channels_last_backbone_equals_the_unfused_one(depth, monkeypatch
 def test_fpn_laterals_fused_at_inference_equal_the_unfused_ones(monkeypatch):
     import mmdet.models.necks.fpn as fpn_module
     from mmdet.models.necks import FPN
-    from mmdet.models.layers.fused_conv import conv_add
     torch.manual_seed(11)
     neck = FPN(in_channels=[8, 16, 32, 64], out_channels=8, num_outs=5).eval()
     neck.to(memory_format=CL)
     gen = torch.Generator().manual_seed(11)
     inputs = [torch.randn(2, c, 32 // 2 ** i, 48 // 2 ** i, generator=gen)
               .contiguous(memory_format=CL) for i, c in enumerate([8, 16, 32, 64])]
-    calls = []
-
-    def counted(*args):
-        out = conv_add(*args)
-        calls.append(out is not None)
-        return out
-    monkeypatch.setattr(fpn_module, 'conv_add', counted)
-    with torch.inference_mode():
-        fused = neck(inputs)
-        monkeypatch.setattr(fpn_module, 'conv_add', lambda *args: None)
-        plain = neck(inputs)
+    fused, plain, calls = _fused_and_plain(fpn_module, 'conv_add', lambda: neck(inputs),
+                                           monkeypatch)
     assert calls == [True] * 3
     for a, b in zip(fused, plain):
         assert torch.equal(a, b)
