@@ -204,19 +204,34 @@ class LVIS:
                         f'{describe(ann[key])}')
 
 
+COUNT_KINDS = ('instance', 'image')
+
+
 def instance_counts(dataset: Dict[str, Any], source: str = '<annotations>') -> Dict[int, int]:
     """The instance count of every category (by id, sorted) of an LVIS-format object.
 
     This is the one definition the toolbox uses for "training instance count" (SimCal's
-    T, its AP1..AP4 bins, the calibration sampler's class weights): the number of the
-    category's annotations in the file, every annotation counted (crowd, ignored or
-    degenerate ones too). That is LVIS's own published ``instance_count`` statistic, on
-    which the paper's numbers are defined (v0.5: 747 of 1230 classes below T = 100;
-    294/453/302/181 categories in the four bins); filtering it by what a training
-    pipeline keeps would move classes across T and the bins. A file without annotations
-    (a statistics file) gives its categories' ``instance_count`` fields; one with
-    neither gives zeros.
+    T, its AP1..AP4 bins, the calibration sampler's class weights, BAGS' groups): the
+    number of the category's annotations in the file, every annotation counted (crowd,
+    ignored or degenerate ones too). That is LVIS's own published ``instance_count``
+    statistic, on which the paper's numbers are defined (v0.5: 747 of 1230 classes below
+    T = 100; 294/453/302/181 categories in the four bins); filtering it by what a
+    training pipeline keeps would move classes across T and the bins. A file without
+    annotations (a statistics file) gives its categories' ``instance_count`` fields; one
+    with neither gives zeros.
     """
+    return category_counts(dataset, 'instance', source)
+
+
+def category_counts(dataset: Dict[str, Any], by: str = 'instance',
+                    source: str = '<annotations>') -> Dict[int, int]:
+    """Per category id (sorted): its annotations (``by='instance'``, see
+    :func:`instance_counts`) or the images holding at least one of them (``'image'``,
+    LVIS's ``image_count``; NorCal's default class frequency). A file without
+    annotations gives its categories' ``instance_count`` / ``image_count`` fields; one
+    with neither gives zeros."""
+    if by not in COUNT_KINDS:
+        raise ValueError(f'counts are by one of {COUNT_KINDS}, got {by!r}')
     categories = dataset.get('categories') or []
     for i, cat in enumerate(categories):
         if not isinstance(cat, dict) or 'id' not in cat:
@@ -225,17 +240,23 @@ def instance_counts(dataset: Dict[str, Any], source: str = '<annotations>') -> D
     annotations = dataset.get('annotations') or []
     if annotations:
         try:
-            counts = Counter(ann['category_id'] for ann in annotations)
+            if by == 'instance':
+                counts = Counter(ann['category_id'] for ann in annotations)
+            else:
+                counts = Counter(cat for cat, _ in {(ann['category_id'], ann['image_id'])
+                                                    for ann in annotations})
         except (KeyError, TypeError):
-            raise LVISFormatError(f'{source}: an annotation has no "category_id"') from None
+            raise LVISFormatError(f'{source}: an annotation has no "category_id" or '
+                                  '"image_id"') from None
         return {cat_id: counts.get(cat_id, 0) for cat_id in cat_ids}
-    fields = {cat['id']: cat.get('instance_count') for cat in categories}
+    field = f'{by}_count'
+    fields = {cat['id']: cat.get(field) for cat in categories}
     if all(v is None for v in fields.values()):
         return {cat_id: 0 for cat_id in cat_ids}
     for i, cat in enumerate(categories):
-        if cat.get('instance_count') is None:
+        if cat.get(field) is None:
             raise LVISFormatError(f'{source}: has no annotations and categories[{i}] has no '
-                                  '"instance_count" (others have)')
+                                  f'"{field}" (others have)')
     return {cat_id: int(fields[cat_id]) for cat_id in cat_ids}
 
 

@@ -17,10 +17,12 @@ def parse_args(argv=None) -> dict:
     parser.add_argument('--eval', nargs='+', choices=['bbox', 'segm'],
                         help='metrics to evaluate (default: those of the config)')
     parser.add_argument('--out', help='write the raw predictions to this .pkl file')
-    parser.add_argument('--mode', choices=['orig', 'cal', 'dual', 'all'],
-                        help="SimCal configs: score with the original head, the calibrated "
-                             "one, both (dual), or all three from one pass (default: the "
-                             "config's model.roi_head.inference_mode)")
+    parser.add_argument('--mode', nargs='+', metavar='MODE',
+                        help="how the RoIs are scored, several side by side from one pass: "
+                             "orig (the box head's own scores), norcal / norcal@GAMMA "
+                             '(NorCal), tau / tau@TAU (tau-normalised classifier), and for '
+                             'SimCal configs cal, dual and all (orig cal dual); default: '
+                             "the config's model.roi_head.inference_mode")
     parser.add_argument('--classwise', action='store_true',
                         help='also write per-class AP tables to the work dir (for '
                              'tools/analysis/plot_ap_vs_frequency.py)')

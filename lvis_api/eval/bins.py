@@ -11,17 +11,17 @@ import numpy as np
 
 from .._json import load_json
 from ..errors import LVISFormatError
-from ..lvis import LVIS, instance_counts
+from ..lvis import LVIS, category_counts
 
 DEFAULT_BIN_EDGES = (0, 10, 100, 1000)
 TrainCountsSource = Union[str, 'os.PathLike[str]', LVIS, Mapping[Any, int]]
 
 
-def load_train_counts(source: TrainCountsSource) -> Dict[int, int]:
-    """Training instances per category id.
+def load_train_counts(source: TrainCountsSource, by: str = 'instance') -> Dict[int, int]:
+    """Training instances (``by='image'``: images) per category id.
 
     ``source`` is an LVIS training annotation file (path, loaded dict or :class:`LVIS`),
-    counted by :func:`lvis_api.lvis.instance_counts` (the toolbox's one definition), or a
+    counted by :func:`lvis_api.lvis.category_counts` (the toolbox's one definition), or a
     mapping ``{category_id: count}`` (JSON string keys accepted).
     """
     if isinstance(source, LVIS):
@@ -39,10 +39,10 @@ def load_train_counts(source: TrainCountsSource) -> Dict[int, int]:
         except (TypeError, ValueError) as err:
             raise LVISFormatError(f'{name}: not a {{category_id: count}} mapping: {err}'
                                   ) from None
-    counts = instance_counts(data, name)
+    counts = category_counts(data, by, name)
     if not any(counts.values()):
         raise LVISFormatError(f'{name}: holds no training instances (no annotations and no '
-                              'categories with an "instance_count")')
+                              f'categories with an "{by}_count")')
     return counts
 
 

@@ -49,10 +49,11 @@ def side_by_side_table(by_mode: Dict[str, Dict[str, float]],
     return AsciiTable(rows).table
 
 
-def report_modes(metrics: Dict[str, float], work_dir: Optional[str] = None) -> str:
-    """The side-by-side table of a ``--mode all`` test; also written, with every metric
-    by mode, to ``work_dir/simcal_modes.json``."""
-    by_mode = metrics_by_mode(metrics)
+def report_modes(metrics: Dict[str, float], work_dir: Optional[str] = None,
+                 modes: Sequence[str] = INFERENCE_MODES) -> str:
+    """The side-by-side table of a test of several modes (``--mode all``: SimCal's
+    three); also written, with every metric by mode, to ``work_dir/simcal_modes.json``."""
+    by_mode = metrics_by_mode(metrics, modes)
     table = side_by_side_table(by_mode)
     if work_dir is not None:
         atomic_write_text(osp.join(work_dir, MODES_FILE),

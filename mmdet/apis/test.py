@@ -13,27 +13,37 @@ from .train import train_runner
 SIMCAL_ROI_HEADS = ('SimCalRoIHead', 'SimCalCascadeRoIHead', 'SimCalHTCRoIHead')
 
 
-def configure_test_mode(cfg: Config, mode: str) -> None:
-    """Set a SimCal model's ``roi_head.inference_mode``; for 'all', one LVIS (or COCO)
-    metric per mode reads ``pred_instances_{mode}`` and prefixes its results with the mode."""
-    from mmdet.calibration.roi_head import mode_field
-    from mmdet.calibration.scores import ALL_MODES, INFERENCE_MODES, check_mode
-    check_mode(mode)
-    roi_head = cfg.model.get('roi_head') or {}
-    if roi_head.get('type') not in SIMCAL_ROI_HEADS:
-        if mode != 'orig':
-            raise ValueError(f'--mode {mode} needs a SimCal config (configs/simcal/): this '
-                             'model has no calibration head')
-        return
-    roi_head['inference_mode'] = mode
-    if mode != ALL_MODES:
+def configure_test_mode(cfg: Config, mode) -> None:
+    """Set the model's ``roi_head.inference_mode`` (one mode, 'all' or a list; see
+    ``mmdet.models.roi_heads.score_modes``). With several modes one LVIS (or COCO)
+    metric per mode reads ``pred_instances_{mode}`` and prefixes its results with the
+    mode. NorCal without a count file counts the test evaluator's ``train_ann_file``."""
+    from mmdet.models.roi_heads.score_modes import mode_field, parse_mode, parse_modes
+    modes = parse_modes(mode)
+    roi_head = cfg.model.get('roi_head')
+    if roi_head is None:
+        raise ValueError('--mode needs a model with a RoI head')
+    calibrated = [m for m in modes if m in ('cal', 'dual')]
+    if calibrated and roi_head.get('type') not in SIMCAL_ROI_HEADS:
+        raise ValueError(f'--mode {" ".join(calibrated)} needs a SimCal config '
+                         '(configs/simcal/): this model has no calibration head')
+    roi_head['inference_mode'] = (mode if isinstance(mode, str) else
+                                  list(modes) if len(modes) > 1 else modes[0])
+    if any(parse_mode(m)[0] == 'norcal' for m in modes):
+        norcal = dict(roi_head.get('norcal') or {})
+        if not norcal.get('count_file'):
+            norcal['count_file'] = next(
+                (e['train_ann_file'] for e in evaluator_list(cfg, 'test_evaluator')
+                 if is_detection_metric(e) and e.get('train_ann_file')), None)
+        roi_head['norcal'] = norcal
+    if len(modes) == 1:
         return
     split = []
     for evaluator in evaluator_list(cfg, 'test_evaluator'):
         if not is_detection_metric(evaluator):
             split.append(evaluator)
             continue
-        for m in INFERENCE_MODES:
+        for m in modes:
             per_mode = dict(evaluator, pred_field=mode_field(m), prefix=m)
             if evaluator.get('outfile_prefix'):
                 per_mode['outfile_prefix'] = f'{evaluator["outfile_prefix"]}.{m}'
@@ -41,10 +51,16 @@ def configure_test_mode(cfg: Config, mode: str) -> None:
     cfg.test_evaluator = split
 
 
+def test_modes(cfg: Config) -> tuple:
+    """The inference modes a test config scores."""
+    from mmdet.models.roi_heads.score_modes import parse_modes
+    return parse_modes((cfg.model.get('roi_head') or {}).get('inference_mode') or 'orig')
+
+
 def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
                    cfg_options: Optional[dict] = None, launcher: str = 'none',
                    eval: Optional[Sequence[str]] = None, out: Optional[str] = None,
-                   mode: Optional[str] = None, classwise: bool = False,
+                   mode=None, classwise: bool = False,
                    format_only: bool = False, outfile_prefix: Optional[str] = None,
                    show_dir: Optional[str] = None, show_score_thr: float = 0.3,
                    fold_bn: bool = True,
@@ -83,10 +99,11 @@ def build_test_cfg(config: str, checkpoint: str, work_dir: Optional[str] = None,
 
 
 def run_test(cfg: Config) -> Dict[str, float]:
-    """Test; returns the metrics. A SimCal model in mode 'all' also prints its modes
-    side by side and writes them to the work dir (see :func:`report_modes`)."""
+    """Test; returns the metrics. With several inference modes (e.g. 'all') it also
+    prints them side by side and writes them to the work dir (see :func:`report_modes`)."""
     from .simcal import report_modes
     metrics = train_runner(cfg).test()
-    if (cfg.model.get('roi_head') or {}).get('inference_mode') == 'all' and is_main_process():
-        print(report_modes(metrics, cfg.work_dir))
+    modes = test_modes(cfg)
+    if len(modes) > 1 and is_main_process():
+        print(report_modes(metrics, cfg.work_dir, modes))
     return metrics

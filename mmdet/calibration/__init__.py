@@ -1,5 +1,6 @@
 """SimCal (Wang et al., ECCV 2020) stages 2 and 3: bi-level class-balanced sampling,
 calibration heads, the calibrated detector and dual-head inference."""
+from .bags_head import BAGSBBoxHead
 from .detector import DEFAULT_CALIB_CFG, SimCalDetector, calibration_losses
 from .heads import HEAD_VARIANTS, CalibrationHead, CalibrationHeads
 from .hooks import SimCalHook
@@ -9,7 +10,7 @@ from .roi_selection import select_calibration_rois
 from .sampler import BiLevelClassBatchSampler
 from .scores import INFERENCE_MODES, calibrated_columns, dual_scores, mode_scores
 
-__all__ = ['BiLevelClassBatchSampler', 'CalibrationHead', 'CalibrationHeads', 'ClassImagePairDataset',
+__all__ = ['BAGSBBoxHead', 'BiLevelClassBatchSampler', 'CalibrationHead', 'CalibrationHeads', 'ClassImagePairDataset',
            'DEFAULT_CALIB_CFG', 'HEAD_VARIANTS', 'INFERENCE_MODES', 'SimCalDetector',
            'SimCalHook', 'SimCalRoIHead', 'SimCalCascadeRoIHead', 'SimCalHTCRoIHead', 'calibrated_columns', 'calibration_losses',
            'dual_scores', 'mode_scores', 'select_calibration_rois']

@@ -95,9 +95,6 @@ class SimCalDetector(TwoStageDetector):
     def calib_head(self):
         return self.roi_head.calib_head
 
-    def check_inference_ready(self) -> None:
-        self.roi_head.check_inference_ready()
-
     def train(self, mode: bool = True) -> 'SimCalDetector':
         """Only the calibration head ever trains: the detector stays in eval mode."""
         super().train(False)

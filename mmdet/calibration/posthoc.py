@@ -72,5 +72,19 @@ def tau_normalized_weight(weight: Tensor, tau: float) -> Tensor:
     return torch.cat([fg / norms.pow(tau), weight[-1:]], dim=0)
 
 
+def tau_normalized_logits(logits: Tensor, weight: Tensor, bias: Tensor, tau: float) -> Tensor:
+    """The logits (N, C + 1) of the classifier ``(weight, bias)`` once its weight is
+    :func:`tau_normalized_weight`, from its plain logits: a foreground logit
+    ``w_c . x + b_c`` becomes ``(w_c . x) / ||w_c|| ** tau + b_c``, so the RoI features
+    are not needed (equal up to float rounding; test)."""
+    if logits.shape[-1] != weight.shape[0] or bias.shape != weight.shape[:1]:
+        raise ValueError(f'logits {tuple(logits.shape)} do not come from a classifier of '
+                         f'weight {tuple(weight.shape)} and bias {tuple(bias.shape)}')
+    fg_bias = bias[:-1]
+    scale = weight[:-1].norm(p=2, dim=1).pow(-float(tau)).to(logits.dtype)
+    fg = (logits[:, :-1] - fg_bias) * scale + fg_bias
+    return torch.cat([fg, logits[:, -1:]], dim=1)
+
+
 __all__: List[str] = ['NORCAL_METHODS', 'NORCAL_TARGETS', 'norcal_factors', 'norcal_scores',
-                      'tau_normalized_weight']
+                      'tau_normalized_logits', 'tau_normalized_weight']

@@ -1,13 +1,15 @@
 """The RoI head of a calibrated detector: the original box and mask heads plus the
-calibration head, scored in one of SimCal's inference modes (stage 3).
+calibration head, scored in SimCal's inference modes (stage 3) beside the other modes
+of every RoI head (:mod:`mmdet.models.roi_heads.score_modes`).
 
-It overrides only the scoring step of :class:`StandardRoIHead`: one pass computes the
-RoI features, the original head's scores and box deltas and (for ``cal`` / ``dual``)
-the calibration head's scores; boxes and masks always come from the original heads.
-In mode ``all`` the three modes are scored from that one pass, each with its own NMS,
-as ``pred_instances_orig`` / ``_cal`` / ``_dual`` (``pred_instances`` = dual).
+It adds the modes 'cal' and 'dual' to the scoring step of :class:`StandardRoIHead`: one
+pass computes the RoI features, the original head's scores and box deltas and (for
+``cal`` / ``dual``) the calibration head's scores; boxes and masks always come from the
+original heads. In mode ``all`` the three modes are scored from that one pass, each
+with its own NMS, as ``pred_instances_orig`` / ``_cal`` / ``_dual`` (``pred_instances`` =
+dual).
 """
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.structures import InstanceData
@@ -15,42 +17,38 @@ from torch import Tensor
 
 from mmdet.models.roi_heads.cascade_roi_head import CascadeRoIHead
 from mmdet.models.roi_heads.htc_roi_head import HybridTaskCascadeRoIHead
-from mmdet.models.roi_heads.standard_roi_head import PRED_FIELD, StandardRoIHead
+from mmdet.models.roi_heads.score_modes import (POSTHOC_MODES, SIMCAL_MODES, instances_by_mode,
+                                                mode_field)
+from mmdet.models.roi_heads.standard_roi_head import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
 from .heads import CalibrationHeads
-from .scores import ALL_MODES, INFERENCE_MODES, check_mode, mode_scores
+from .scores import mode_scores
 
-
-def mode_field(mode: str) -> str:
-    """The data sample field of a mode's predictions in mode 'all'."""
-    return f'{PRED_FIELD}_{mode}'
-
-
-def instances_by_mode(sample) -> dict:
-    """A test sample's predictions: ``{mode: instances}`` for each mode of mode 'all',
-    else ``{'': pred_instances}``."""
-    by_mode = {m: sample.get(mode_field(m)) for m in INFERENCE_MODES
-               if mode_field(m) in sample}
-    return by_mode or {'': sample.pred_instances}
+__all__ = ['SimCalCascadeRoIHead', 'SimCalHTCRoIHead', 'SimCalRoIHead', 'SimCalScoring',
+           'instances_by_mode', 'mode_field']
+CALIBRATED_MODES = ('cal', 'dual')
 
 
 class SimCalScoring:
-    """What the calibrated RoI heads share: the calibration head(s), the inference mode
-    and T, and scoring in SimCal's modes. Mixed into a RoI head class.
+    """What the calibrated RoI heads share: the calibration head(s), T, and scoring in
+    SimCal's modes. Mixed into a RoI head class.
 
     Args:
         calib_head: the calibration head's config; ``num_classes``, ``in_channels``,
             ``roi_feat_size`` and ``fc_out_channels`` default to the box head's (each
             stage's, for cascades).
-        inference_mode: 'orig', 'cal', 'dual' or 'all' (the three from one pass).
+        inference_mode: 'orig', 'cal', 'dual', 'all' (the three from one pass), or a
+            list of modes (with the training-free ones, see ``score_modes``).
         count_threshold: T; in 'dual' mode classes with fewer TRAINING instances than T
             take the calibrated scores. The counts are those the calibration head was
             calibrated with (``calib_head.train_instance_counts``, saved with it).
     """
 
+    mode_kinds = SIMCAL_MODES + POSTHOC_MODES
+
     def __init__(self, *args, calib_head: Optional[dict] = None,
-                 inference_mode: str = 'dual', count_threshold: float = 100, **kwargs):
+                 inference_mode='dual', count_threshold: float = 100, **kwargs):
         for key in ('train_ann_file', 'train_instance_counts'):
             if key in kwargs:
                 raise TypeError(
@@ -58,12 +56,11 @@ class SimCalScoring:
                     'T applies to come from the training set when calibrating and are '
                     'saved in the calibrated checkpoint (roi_head.calib_head.'
                     'train_instance_counts); remove the key')
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, inference_mode=inference_mode, **kwargs)
         self.calib_head = self.build_calib_head(calib_head)
         if self.calib_head.num_classes != self.final_bbox_head.num_classes:
             raise ValueError(f'calib_head has {self.calib_head.num_classes} classes, the box '
                              f'head {self.final_bbox_head.num_classes}')
-        self.inference_mode = check_mode(inference_mode)
         if count_threshold is None:
             raise ValueError('model.roi_head.count_threshold (T) must be a number')
         self.count_threshold = count_threshold
@@ -72,39 +69,32 @@ class SimCalScoring:
         return MODELS.build(calib_head_cfg(cfg, self.bbox_head))
 
     def check_inference_ready(self) -> None:
-        """Modes other than 'orig' need calibration weights ('dual' and 'all' also the
-        training counts): checked before the first image."""
-        if self.inference_mode == 'orig':
-            return
-        self.calib_head.check_calibrated()
-        if self.inference_mode in ('dual', ALL_MODES):
+        """Modes 'cal' and 'dual' need calibration weights ('dual' also the training
+        counts): checked before the first image, with the other modes' needs."""
+        super().check_inference_ready()
+        modes = self.modes
+        if any(m in CALIBRATED_MODES for m in modes):
+            self.calib_head.check_calibrated()
+        if 'dual' in modes:
             self.calib_head.calibrated_columns(self.count_threshold)
 
     # ------------------------------------------------------------------ scoring
-    def score_rois(self, bbox_out: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """The inference mode's scores as ``pred_instances``; in mode 'all' also each
-        mode's as ``pred_instances_{mode}``."""
-        if self.inference_mode != ALL_MODES:
-            mode = self.inference_mode
-            return {PRED_FIELD: self.mode_scores(bbox_out, (mode,))[mode]}
-        scores = self.mode_scores(bbox_out, INFERENCE_MODES)
-        fields = {mode_field(mode): value for mode, value in scores.items()}
-        return {PRED_FIELD: scores['dual'], **fields}
-
     def calibration_features(self, bbox_out: Dict[str, Tensor]):
         """What the calibration head reads of the box branch's outputs."""
         return bbox_out['bbox_feats']
 
-    def mode_scores(self, bbox_out: Dict[str, Tensor], modes) -> Dict[str, Tensor]:
+    def mode_scores(self, bbox_out: Dict[str, Tensor], modes: Sequence[str]
+                    ) -> Dict[str, Tensor]:
         """Class probabilities of the RoIs in each mode (background last)."""
-        needs_cal = any(m != 'orig' for m in modes)
-        if needs_cal:
+        simcal = [m for m in modes if m in CALIBRATED_MODES]
+        out = super().mode_scores(bbox_out, [m for m in modes if m not in simcal])
+        if simcal:
             self.calib_head.check_calibrated()
-        cal_logits = (self.calib_head(self.calibration_features(bbox_out)) if needs_cal
-                      else None)
-        use_cal = (self.calib_head.calibrated_columns(self.count_threshold)
-                   if 'dual' in modes else None)
-        return mode_scores(modes, bbox_out['cls_score'], cal_logits, use_cal)
+            cal_logits = self.calib_head(self.calibration_features(bbox_out))
+            use_cal = (self.calib_head.calibrated_columns(self.count_threshold)
+                       if 'dual' in simcal else None)
+            out.update(mode_scores(simcal, bbox_out['cls_score'], cal_logits, use_cal))
+        return {mode: out[mode] for mode in modes}
 
     # ---------------------------------------------------------------- calibrate
     def calibration_batches(self, feats: Tuple[Tensor], proposals: List[InstanceData],

@@ -10,15 +10,9 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import Tensor
 
-INFERENCE_MODES = ('orig', 'cal', 'dual')
-ALL_MODES = 'all'  # orig, cal and dual from one pass (tools/test.py --mode all)
+from mmdet.models.roi_heads.score_modes import SIMCAL_MODES
 
-
-def check_mode(mode: str, allow_all: bool = True) -> str:
-    valid = INFERENCE_MODES + ((ALL_MODES,) if allow_all else ())
-    if mode not in valid:
-        raise ValueError(f'inference mode must be one of {", ".join(valid)}, got {mode!r}')
-    return mode
+INFERENCE_MODES = SIMCAL_MODES  # 'all' stands for them (score_modes.ALL_MODES)
 
 
 def calibrated_columns(train_instance_counts: Sequence[int], threshold: float) -> Tensor:

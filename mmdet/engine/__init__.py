@@ -1,5 +1,6 @@
-from .hooks import DrawPredictionsHook, TestProgressBarHook
+from .hooks import DrawPredictionsHook, TestProgressBarHook, TrainCountsHook
 from .run_checks import RunChecksHook
 from .runner import ResumableStateHook, Runner
 
-__all__ = ['DrawPredictionsHook', 'ResumableStateHook', 'RunChecksHook', 'Runner', 'TestProgressBarHook']
+__all__ = ['DrawPredictionsHook', 'ResumableStateHook', 'RunChecksHook', 'Runner', 'TestProgressBarHook',
+           'TrainCountsHook']

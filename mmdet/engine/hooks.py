@@ -138,3 +138,27 @@ class PrepareInferenceHook(Hook):
         if hasattr(model, 'prepare_for_inference'):
             model.eval()
             model.prepare_for_inference(self.fold_norms, self.channels_last)
+
+
+@HOOKS.register_module()
+class TrainCountsHook(Hook):
+    """When training starts (after the weights were loaded or the run resumed), gives
+    every module that asks for them (``receive_train_counts``, e.g. the BAGS box head,
+    which groups its classes by them) the training set's instance count per class: the
+    dataset's ``instance_counts`` metainfo, the toolbox's one definition. The runner
+    adds it."""
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        receivers = [m for m in model.modules() if hasattr(m, 'receive_train_counts')]
+        if not receivers:
+            return
+        counts = runner.train_dataloader.dataset.metainfo.get('instance_counts')
+        if counts is None:
+            raise KeyError(f'{type(receivers[0]).__name__} needs the training instance count '
+                           "of each class (the training set's metainfo 'instance_counts', "
+                           'which LVIS-format datasets give)')
+        for module in receivers:
+            module.receive_train_counts(counts)

@@ -28,6 +28,7 @@ from mmdet.registry import HOOKS, RUNNERS
 from mmdet.utils.checkpoint import (extract_state_dict, load_state_dict, partial_load_of,
                                     register_checkpoint_loaders)
 from mmdet.utils.model_versions import check_checkpoint_version, model_convention
+from .hooks import TrainCountsHook
 from .run_checks import RunChecksHook
 
 _BUFFER_TAG = '__history_buffer__'
@@ -132,7 +133,7 @@ class Runner(_Runner):
     def __init__(self, *args, **kwargs):
         register_checkpoint_loaders()
         super().__init__(*args, **kwargs)
-        for hook_type in (ResumableStateHook, RunChecksHook):
+        for hook_type in (ResumableStateHook, RunChecksHook, TrainCountsHook):
             if not any(isinstance(h, hook_type) for h in self.hooks):
                 self.register_hook(hook_type())
 

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from mmdet.calibration import calibrated_columns, dual_scores, mode_scores
-from mmdet.calibration.scores import check_mode
 
 
 def test_calibrated_columns_threshold_is_strict_and_background_is_orig():
@@ -31,8 +30,3 @@ def test_mode_scores():
     assert torch.equal(out['dual'][:, [1, 3]], orig.softmax(-1)[:, [1, 3]])
     with pytest.raises(ValueError, match='training instance counts'):
         mode_scores(('dual',), orig, cal, None)
-
-
-def test_modes():
-    with pytest.raises(ValueError, match="one of orig, cal, dual, all, got 'both'"):
-        check_mode('both')

@@ -25,15 +25,17 @@ CLASSWISE_COLUMNS = ('category_id', 'name', 'frequency', 'train_instances', 'bin
 _TRAIN_COUNTS: Dict[tuple, Dict[int, int]] = {}
 
 
-def train_counts_of(ann_file: str) -> Dict[int, int]:
-    """:func:`lvis_api.load_train_counts` of a file, read once per process while the file
-    is unchanged: the evaluators of one test (e.g. one per SimCal mode) and the
-    validations of a training run share it. Nothing is written to disk."""
+def train_counts_of(ann_file: str, by: str = 'instance') -> Dict[int, int]:
+    """:func:`lvis_api.load_train_counts` of a file (instances, or ``by='image'``
+    images), read once per process and kind while the file is unchanged: the evaluators
+    of one test (e.g. one per mode), NorCal's scoring and the validations of a training
+    run share it. Nothing is written to disk."""
     stat = os.stat(ann_file)
-    key = (osp.abspath(ann_file), stat.st_size, stat.st_mtime_ns)
+    key = (osp.abspath(ann_file), stat.st_size, stat.st_mtime_ns, by)
     if key not in _TRAIN_COUNTS:
-        _TRAIN_COUNTS.clear()  # one training file at a time
-        _TRAIN_COUNTS[key] = load_train_counts(ann_file)
+        if any(k[:3] != key[:3] for k in _TRAIN_COUNTS):
+            _TRAIN_COUNTS.clear()  # one training file at a time
+        _TRAIN_COUNTS[key] = load_train_counts(ann_file, by)
     return _TRAIN_COUNTS[key]
 
 

@@ -1,6 +1,6 @@
 """Two-stage detectors: backbone, neck, RPN and RoI head (mmdetection's layout)."""
 import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -21,6 +21,11 @@ class TwoStageDetector(BaseModel):
     channels-last memory format in training too (oneDNN's CPU convolutions, and cuDNN's
     with AMP, are faster on NHWC tensors; the LVIS configs set it): the same losses and
     gradients up to float rounding. Testing always uses it (``prepare_for_inference``).
+
+    ``train_only`` (parameter-name prefixes, e.g. ``['roi_head.bbox_head.fc_cls']``)
+    trains those parameters alone: every other one is frozen (no gradient, modules
+    without trainable parameters kept in eval mode, so BatchNorm statistics stay too),
+    and a frozen RPN or mask head computes no loss (the RPN only proposes).
     """
 
     def __init__(self,
@@ -32,7 +37,8 @@ class TwoStageDetector(BaseModel):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 channels_last: bool = False):
+                 channels_last: bool = False,
+                 train_only: Optional[Sequence[str]] = None):
         # Built from our registry: mmengine's own would not know our types.
         preprocessor = MODELS.build(data_preprocessor or dict(type='DetDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
@@ -56,6 +62,34 @@ class TwoStageDetector(BaseModel):
             self.roi_head = MODELS.build(roi_head)
         if channels_last:
             self.to_channels_last()
+        self.train_only = tuple(train_only or ())
+        if self.train_only:
+            self._freeze_all_but(self.train_only)
+
+    def _freeze_all_but(self, prefixes: Sequence[str]) -> None:
+        names = [name for name, _ in self.named_parameters()]
+        for prefix in prefixes:
+            if not any(_under(name, prefix) for name in names):
+                raise KeyError(f'model.train_only: no parameter is named {prefix!r} or '
+                               f'{prefix}.* (e.g. {names[-1]!r})')
+        for name, param in self.named_parameters():
+            param.requires_grad_(any(_under(name, p) for p in prefixes))
+        if hasattr(self, 'roi_head'):
+            self.roi_head.train_mask = self.trains('roi_head.mask_head')
+
+    def trains(self, prefix: str) -> bool:
+        """Whether any parameter under ``prefix`` learns."""
+        return any(p.requires_grad for name, p in self.named_parameters()
+                   if _under(name, prefix))
+
+    def train(self, mode: bool = True) -> 'TwoStageDetector':
+        super().train(mode)
+        if mode and self.train_only:  # frozen parts stay in eval mode
+            for name, module in self.named_modules():
+                if name and not any(_under(name, p) or _under(p, name)
+                                    for p in self.train_only):
+                    module.eval()
+        return self
 
     channels_last: bool = False  # set by to_channels_last (and prepare_for_inference)
 
@@ -95,6 +129,11 @@ class TwoStageDetector(BaseModel):
             self.to_channels_last()
         return self
 
+    def check_inference_ready(self) -> None:
+        """What the RoI head's inference modes need (checked before the first image)."""
+        if getattr(self, 'roi_head', None) is not None:
+            self.roi_head.check_inference_ready()
+
     def val_step(self, data) -> list:
         with torch.inference_mode():
             return super().val_step(data)
@@ -120,9 +159,16 @@ class TwoStageDetector(BaseModel):
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         feats = self.extract_feat(inputs)
         proposal_cfg = self.train_cfg.get('rpn_proposal') or self.test_cfg['rpn']
-        rpn_losses, proposals = self.rpn_head.loss_and_predict(feats, data_samples,
-                                                               proposal_cfg)
-        losses = dict(rpn_losses)
+        if self.train_only and not self.trains('rpn_head'):
+            with torch.no_grad():
+                proposals = self.rpn_head.predict_by_feat(
+                    *self.rpn_head(feats), [s.metainfo for s in data_samples],
+                    proposal_cfg, rescale=False)
+            losses = {}
+        else:
+            rpn_losses, proposals = self.rpn_head.loss_and_predict(feats, data_samples,
+                                                                   proposal_cfg)
+            losses = dict(rpn_losses)
         losses.update(self.roi_head.loss(self.roi_features(feats), proposals, data_samples))
         return losses
 
@@ -146,6 +192,10 @@ class TwoStageDetector(BaseModel):
         if self.channels_last and not all(supports_nhwc(f) for f in feats):
             return tuple(f.contiguous() for f in feats)
         return feats
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + '.')
 
 
 @MODELS.register_module()

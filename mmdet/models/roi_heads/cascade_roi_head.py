@@ -17,6 +17,7 @@ from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils.config_keys import check_debug_off, check_keys
 from ..layers import nms_iou_threshold
+from .score_modes import ModeSpec
 from .standard_roi_head import RCNN_TEST_KEYS, RCNN_TRAIN_KEYS, StandardRoIHead
 
 ConfigOrList = Union[dict, Sequence[dict]]
@@ -47,8 +48,12 @@ class CascadeRoIHead(StandardRoIHead):
                  mask_head: Optional[ConfigOrList] = None,
                  train_cfg: Optional[Sequence[dict]] = None,
                  test_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 inference_mode: ModeSpec = 'orig',
+                 norcal: Optional[dict] = None,
+                 tau_norm: Optional[dict] = None):
         BaseModule.__init__(self, init_cfg=init_cfg)
+        self.init_score_modes(inference_mode, norcal, tau_norm)
         if len(stage_loss_weights) != num_stages:
             raise ValueError(f'stage_loss_weights {list(stage_loss_weights)} needs one '
                              f'weight per stage ({num_stages})')
@@ -118,14 +123,22 @@ class CascadeRoIHead(StandardRoIHead):
             if stage < self.num_stages - 1 and rois.shape[0]:
                 rois = self.regress_stage(out, rois, batch_img_metas, stage)
         out['cls_score'] = sum(logits) / float(len(logits))
+        out['stage_logits'] = logits
         out['stage_feats'] = stage_feats  # each stage's RoI features (calibration heads)
         return rois, out
+
+    def tau_normalized_logits(self, bbox_out: Dict[str, Tensor], tau: float) -> Tensor:
+        """The mean over the stages of their tau-normalised classifiers' logits."""
+        from mmdet.calibration.posthoc import tau_normalized_logits
+        logits = [tau_normalized_logits(lg, head.fc_cls.weight, head.fc_cls.bias, tau)
+                  for lg, head in zip(bbox_out['stage_logits'], self.bbox_head)]
+        return sum(logits) / float(len(logits))
 
     def regress_stage(self, out: Dict[str, Tensor], rois: Tensor, batch_img_metas: List[dict],
                       stage: int) -> Tensor:
         """``rois`` regressed by stage ``stage``'s outputs ``out`` as at test time (each
         RoI by its argmax foreground class): the RoIs the next stage sees."""
-        labels = out['cls_score'][:, :-1].argmax(dim=1)
+        labels = self.bbox_head[stage].predicted_labels(out['cls_score'])
         return self.bbox_head[stage].regress_by_class(rois, labels, out['bbox_pred'],
                                                       batch_img_metas)
 
@@ -177,10 +190,11 @@ class CascadeRoIHead(StandardRoIHead):
                 out['cls_score'], out['bbox_pred'], sampling_results,
                 pos_weight=self.train_cfg[stage].get('pos_weight', -1))
             refined = None
-            if stage < self.num_stages - 1 or (self.with_mask and self.masks_on_refined):
+            if stage < self.num_stages - 1 or (self.with_mask and self.train_mask
+                                               and self.masks_on_refined):
                 with torch.no_grad():
                     refined = self.refine_proposals(sampling_results, rois, out, metas, stage)
-            if self.with_mask:
+            if self.with_mask and self.train_mask:
                 if self.masks_on_refined:
                     sampling_results = self.sample_rois(refined, batch_data_samples,
                                                         self.bbox_assigner[stage],
@@ -218,7 +232,7 @@ class CascadeRoIHead(StandardRoIHead):
         head = self.bbox_head[stage]
         labels = head.get_targets(sampling_results)[0]
         labels = torch.where(labels == head.num_classes,
-                             out['cls_score'][:, :-1].argmax(dim=1), labels)
+                             head.predicted_labels(out['cls_score']), labels)
         refined = head.regress_by_class(rois, labels, out['bbox_pred'], batch_img_metas)
         proposals = []
         for img, res in enumerate(sampling_results):

@@ -2,7 +2,6 @@
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -11,14 +10,16 @@ from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils.config_keys import check_debug_off, check_keys
 from ..layers import nms_iou_threshold
+from .score_modes import PRED_FIELD, ModeSpec, ScoreModes
 
-PRED_FIELD = 'pred_instances'  # the data sample field of a detector's predictions
 RCNN_TRAIN_KEYS = ('assigner', 'sampler', 'mask_size', 'pos_weight', 'debug')
 RCNN_TEST_KEYS = ('score_thr', 'nms', 'max_per_img', 'mask_thr_binary')
 
 
 @MODELS.register_module()
-class StandardRoIHead(BaseModule):
+class StandardRoIHead(ScoreModes, BaseModule):
+    """Box and mask branches on pooled RoI features; ``inference_mode``, ``norcal`` and
+    ``tau_norm`` say how the RoIs are scored at test time (see :mod:`.score_modes`)."""
 
     def __init__(self,
                  bbox_roi_extractor: dict,
@@ -27,8 +28,12 @@ class StandardRoIHead(BaseModule):
                  mask_head: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 inference_mode: ModeSpec = 'orig',
+                 norcal: Optional[dict] = None,
+                 tau_norm: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        self.init_score_modes(inference_mode, norcal, tau_norm)
         check_keys(train_cfg, RCNN_TRAIN_KEYS, 'model.train_cfg.rcnn')
         check_debug_off(train_cfg, 'model.train_cfg.rcnn')
         check_keys(test_cfg, RCNN_TEST_KEYS, 'model.test_cfg.rcnn')
@@ -50,6 +55,8 @@ class StandardRoIHead(BaseModule):
         if train_cfg is not None:
             self.bbox_assigner = TASK_UTILS.build(train_cfg['assigner'])
             self.bbox_sampler = TASK_UTILS.build(train_cfg['sampler'])
+
+    train_mask = True  # False: the mask head is frozen and computes no loss
 
     @property
     def with_mask(self) -> bool:
@@ -90,7 +97,7 @@ class StandardRoIHead(BaseModule):
         out = self.bbox_forward(feats, rois)
         losses = self.bbox_head.loss(out['cls_score'], out['bbox_pred'], sampling_results,
                                      pos_weight=self.train_cfg.get('pos_weight', -1))
-        if self.with_mask:
+        if self.with_mask and self.train_mask:
             pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
             pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
             mask_preds = self.mask_forward(feats, pos_rois, pos_labels)
@@ -147,12 +154,6 @@ class StandardRoIHead(BaseModule):
     def mask_probs(self, feats: Tuple[Tensor], rois: Tensor, labels: Tensor) -> Tensor:
         """Mask probabilities of the RoIs, each RoI's own class (one channel)."""
         return self.mask_forward(feats, rois, labels).sigmoid()
-
-    def score_rois(self, bbox_out: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """Class probabilities of the RoIs (background last) per output field. Calibrated
-        heads override this to score with other classifiers, or with several at once
-        (a field may repeat another's tensor: it then shares its detections)."""
-        return {PRED_FIELD: F.softmax(bbox_out['cls_score'], dim=-1)}
 
     def predict_masks(self, feats: Tuple[Tensor], batch_img_metas: List[dict],
                       detection_sets: List[List[InstanceData]], rescale: bool = False

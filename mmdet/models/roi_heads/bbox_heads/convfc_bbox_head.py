@@ -103,10 +103,7 @@ class Shared2FCBBoxHead(BaseModule):
              pos_weight: float = -1) -> Dict[str, Tensor]:
         labels, label_weights, bbox_targets, bbox_weights = self.get_targets(
             sampling_results, pos_weight)
-        avg_factor = max(float((label_weights > 0).sum()), 1.0)
-        losses = dict(loss_cls=self.loss_cls(cls_score, labels, label_weights,
-                                             avg_factor=avg_factor),
-                      acc=accuracy(cls_score, labels))
+        losses = self.classification_losses(cls_score, labels, label_weights)
         pos = (labels >= 0) & (labels < self.num_classes)
         if pos.any():
             if self.reg_class_agnostic:
@@ -119,19 +116,35 @@ class Shared2FCBBoxHead(BaseModule):
             losses['loss_bbox'] = bbox_pred.sum() * 0
         return losses
 
+    def classification_losses(self, cls_score: Tensor, labels: Tensor,
+                              label_weights: Tensor) -> Dict[str, Tensor]:
+        """``loss_cls`` (averaged over the RoIs of non-zero weight) and ``acc``."""
+        avg_factor = max(float((label_weights > 0).sum()), 1.0)
+        return dict(loss_cls=self.loss_cls(cls_score, labels, label_weights,
+                                           avg_factor=avg_factor),
+                    acc=accuracy(cls_score, labels))
+
     # ------------------------------------------------------------------ predict
+    def class_scores(self, cls_score: Tensor) -> Tensor:
+        """Class probabilities (background last) of the classifier's logits."""
+        return F.softmax(cls_score, dim=-1)
+
+    def predicted_labels(self, cls_score: Tensor) -> Tensor:
+        """Each RoI's most likely foreground class."""
+        return cls_score[:, :-1].argmax(dim=1)
+
     def predict_by_feat(self, rois: Tensor, cls_scores: Tensor, bbox_preds: Tensor,
                         batch_img_metas: List[dict], rcnn_test_cfg: Optional[dict],
                         rescale: bool = False,
                         scores: Optional[Tensor] = None) -> List[InstanceData]:
         """Detections per image from all images' RoIs (``rois[:, 0]`` = image index).
 
-        ``scores`` replaces ``softmax(cls_scores)`` when given (e.g. calibrated scores).
+        ``scores`` replaces :meth:`class_scores` of ``cls_scores`` when given (e.g. calibrated scores).
         With ``rcnn_test_cfg=None`` the decoded boxes of every RoI are returned with the
         full score matrix, without NMS.
         """
         if scores is None:
-            scores = F.softmax(cls_scores, dim=-1)
+            scores = self.class_scores(cls_scores)
         if rcnn_test_cfg is None:
             boxes = self._decode(rois, bbox_preds, batch_img_metas)
         results = []
