@@ -54,12 +54,14 @@ def plot_ap_vs_frequency(tables: Dict[str, str], out: str, iou_type: str = 'segm
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 5))
     styles = {'orig': dict(color='0.55', marker='o'), 'cal': dict(color='tab:green', marker='^'),
-              'dual': dict(color='tab:red', marker='s')}
+              'dual': dict(color='tab:red', marker='s'), 'bags': dict(color='tab:blue', marker='v'),
+              'norcal': dict(color='tab:purple', marker='P'),
+              'tau': dict(color='tab:orange', marker='X')}
     for i, (series, path) in enumerate(tables.items()):
         counts, aps = read_classwise_table(path)
         x = np.maximum(counts, 0.5).astype(float)
         y = 100 * aps
-        style = styles.get(series, dict(color=f'C{i}', marker='D'))
+        style = styles.get(series.partition('@')[0], dict(color=f'C{i}', marker='D'))
         jitter = 1 + 0.04 * (i - (len(tables) - 1) / 2)  # keep overlapping points apart
         ax.scatter(x * jitter, y, s=22, alpha=0.75, label=f'{series} (mean {y.mean():.1f})',
                    color=style['color'], marker=style['marker'])
