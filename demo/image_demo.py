@@ -25,8 +25,10 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', default='outputs',
                         help='where vis/<name>.jpg and preds/<name>.json go')
     parser.add_argument('--score-thr', type=float, default=0.3, help='drawn from this score')
-    parser.add_argument('--mode', choices=['orig', 'cal', 'dual', 'all'],
-                        help="SimCal models: which scores (default: the config's mode)")
+    parser.add_argument('--mode', nargs='+', metavar='MODE',
+                        help="which scores, several side by side: orig, norcal@GAMMA, "
+                             "tau@TAU; SimCal models also cal, dual, all (default: the "
+                             "config's mode)")
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--device', default='cpu')
     return parser.parse_args(argv)

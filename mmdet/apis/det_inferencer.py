@@ -72,14 +72,15 @@ class DetInferencer:
         model: config file (or Config).
         weights: checkpoint (file, URL or ``zoo://`` name); None keeps the config's init.
         device: 'cpu', 'cuda', ...
-        mode: for SimCal models, 'orig', 'cal', 'dual' or 'all' (the three side by side);
-            default the config's ``roi_head.inference_mode``.
+        mode: an inference mode or a list of them, scored side by side ('orig',
+            'norcal@GAMMA', 'tau@TAU'; SimCal models also 'cal', 'dual', 'all'); default
+            the config's ``roi_head.inference_mode``.
         cfg_options: config overrides, as ``--cfg-options``.
         fold_norms, channels_last: tools/test.py's exact speed-ups (on by default).
     """
 
     def __init__(self, model: Union[str, Path, Config], weights: Optional[str] = None,
-                 device: str = 'cpu', mode: Optional[str] = None,
+                 device: str = 'cpu', mode=None,
                  cfg_options: Optional[dict] = None, fold_norms: bool = True,
                  channels_last: bool = True):
         from .test import configure_test_mode
