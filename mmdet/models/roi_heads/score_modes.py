@@ -11,6 +11,7 @@ SimCal's three. ``norcal@0.5`` / ``tau@1.5`` override the config's gamma / tau, 
 pass can score a sweep. With several modes each goes to ``pred_instances_{mode}`` (and
 the main one, 'dual' if asked for, else the first, to ``pred_instances``).
 """
+import math
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 from torch import Tensor
@@ -48,9 +49,12 @@ def parse_mode(mode: str) -> Tuple[str, Optional[float]]:
     if kind not in POSTHOC_MODES:
         raise ValueError(f'inference mode {mode!r}: only norcal and tau take a value')
     try:
-        return kind, float(value)
+        number = float(value)
     except ValueError:
-        raise ValueError(f'inference mode {mode!r}: {value!r} is not a number') from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f'inference mode {mode!r}: {value!r} is not a finite number')
+    return kind, number
 
 
 def parse_modes(modes: ModeSpec) -> Tuple[str, ...]:
@@ -105,7 +109,13 @@ class ScoreModes:
 
     def init_score_modes(self, inference_mode: ModeSpec = 'orig', norcal: Optional[dict] = None,
                          tau_norm: Optional[dict] = None) -> None:
+        from mmdet.calibration.posthoc import NORCAL_METHODS, NORCAL_TARGETS
         self.norcal_cfg = settings(norcal, NORCAL_DEFAULTS, 'norcal')
+        for key, valid in (('on', NORCAL_TARGETS), ('method', NORCAL_METHODS),
+                           ('count_by', ('image', 'instance'))):
+            if self.norcal_cfg[key] not in valid:
+                raise ValueError(f'model.roi_head.norcal.{key} must be one of {valid}, got '
+                                 f'{self.norcal_cfg[key]!r}')
         self.tau_cfg = settings(tau_norm, TAU_DEFAULTS, 'tau_norm')
         self.inference_mode = inference_mode
         self.modes  # noqa: B018  (checked here)
@@ -204,6 +214,7 @@ class ScoreModes:
                              f'C + 1 outputs; this box head ({type(head).__name__}) has '
                              f'{head.fc_cls.out_features} for {head.num_classes} classes')
         for kind, value in kinds:
-            if kind == 'norcal':
-                self.norcal_gamma(value)
-                self.norcal_class_counts()
+            if kind == 'norcal':  # every class counted, gamma fits the method
+                from mmdet.calibration.posthoc import norcal_factors
+                norcal_factors(self.norcal_class_counts(), self.norcal_gamma(value),
+                               self.norcal_cfg['method'])
