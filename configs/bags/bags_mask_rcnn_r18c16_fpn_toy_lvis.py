@@ -27,3 +27,4 @@ param_scheduler = [
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+randomness = dict(seed=0)  # reproducible flips and "others" draws
