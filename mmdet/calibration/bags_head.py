@@ -16,8 +16,8 @@ from torch import Tensor, nn
 from mmdet.models.losses import accuracy
 from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
 from mmdet.registry import MODELS
-from .bags import DEFAULT_GROUP_EDGES, BagsGroups, bags_groups, group_softmax_losses, \
-    group_softmax_scores
+from .bags import (DEFAULT_GROUP_EDGES, BagsGroups, bags_groups, group_softmax_losses,
+                   group_softmax_scores)
 
 
 @MODELS.register_module()

@@ -14,6 +14,7 @@ from mmdet.calibration.bags_head import BAGSBBoxHead
 from mmdet.engine.hooks import TrainCountsHook
 from mmdet.models.losses import accuracy
 from mmdet.registry import MODELS
+from mmdet.structures.bbox import bbox2roi
 from mmdet.utils.checkpoint import CheckpointError, load_state_dict, partial_load_of
 from simcal_testing import COUNTS, NUM_CLASSES, make_batch
 
@@ -229,3 +230,39 @@ def test_training_free_modes_need_a_softmax_classifier():
     untrained = build_toy()
     with pytest.raises(RuntimeError, match='holds no training instance counts'):
         untrained.check_inference_ready()
+
+
+def test_cascade_bags_averages_the_stages_logits_and_trains_their_fc_cls_alone():
+    cfg = Config.fromfile(str(REPO / 'configs/toy/cascade_mask_rcnn_r18c16_fpn_toy_lvis.py'))
+    roi = cfg.model.roi_head
+    roi.bbox_head = [dict(head, type='BAGSBBoxHead', num_classes=NUM_CLASSES)
+                     for head in roi.bbox_head]
+    roi.mask_head.num_classes = NUM_CLASSES
+    cfg.model.train_only = [f'roi_head.bbox_head.{i}.fc_cls' for i in range(3)]
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for head in model.roi_head.bbox_head:
+        head.receive_train_counts(COUNTS)
+    model.train()
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = model(**model.data_preprocessor(make_batch(seed=5), training=True), mode='loss')
+    assert not any('loss_mask' in k or 'loss_rpn' in k for k in losses)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    optimizer.step()
+    for key, value in model.state_dict().items():
+        trained = any(key.startswith(f'roi_head.bbox_head.{i}.fc_cls.') for i in range(3))
+        assert torch.equal(value, before[key]) != trained, key
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(make_batch(seed=6), False)
+        feats = model.roi_features(model.extract_feat(data['inputs']))
+        metas = [s.metainfo for s in data['data_samples']]
+        proposals = model.rpn_head.predict(feats, data['data_samples'], rescale=False)
+        _, out = model.roi_head.roi_outputs(feats, bbox2roi([p.bboxes for p in proposals]),
+                                            metas)
+        scores = model.roi_head.score_rois(out)['pred_instances']
+    mean = sum(out['stage_logits']) / 3
+    assert torch.equal(scores, group_softmax_scores(mean, bags_groups(COUNTS)))
+    assert scores.shape[1] == NUM_CLASSES + 1

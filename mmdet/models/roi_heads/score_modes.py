@@ -207,13 +207,13 @@ class ScoreModes:
         head = self.final_bbox_head
         if hasattr(head, 'check_inference_ready'):
             head.check_inference_ready()
-        kinds = {parse_mode(m): None for m in self.modes}
-        posthoc = [kind for kind, _ in kinds if kind in POSTHOC_MODES]
+        parsed = [parse_mode(m) for m in self.modes]
+        posthoc = [kind for kind, _ in parsed if kind in POSTHOC_MODES]
         if posthoc and head.fc_cls.out_features != head.num_classes + 1:
             raise ValueError(f'inference modes {posthoc} calibrate a softmax classifier of '
                              f'C + 1 outputs; this box head ({type(head).__name__}) has '
                              f'{head.fc_cls.out_features} for {head.num_classes} classes')
-        for kind, value in kinds:
+        for kind, value in parsed:
             if kind == 'norcal':  # every class counted, gamma fits the method
                 from mmdet.calibration.posthoc import norcal_factors
                 norcal_factors(self.norcal_class_counts(), self.norcal_gamma(value),
