@@ -11,6 +11,11 @@ per stage (``bbox_head.N.*``, ``mask_head.N.*``); HTC's ``semantic_head.*`` move
 used, and v1's deformable convolutions keep their offsets in ``conv2_offset`` where
 mmdetection 2.x/3.x has ``conv2.conv_offset``.
 
+BAGS checkpoints of the original code (FishYuLi/BalancedGroupSoftmax, on v1): the
+grouped classifier keeps its groups (by the training instance counts, which the original
+computes the same way) but each count group's "others" output moves from first to last
+(our layout, :mod:`mmdet.calibration.bags`); the counts go into the head.
+
 SimCal calibration heads as the original code saved them: ``feat_classifier.fc1``,
 ``fc2``, ``fc_classifier`` (3-fc heads) or ``feat_extractor.fc1``, ``fc2`` (2fc_rand),
 background first, become ``roi_head.calib_head.*`` (background last); a cascade's, one
@@ -134,22 +139,52 @@ def _background_last(value: Tensor) -> Tensor:
     return torch.cat([value[1:], value[:1]])
 
 
+def bags_v1_rows(train_instance_counts: Sequence[int], group_edges: Sequence[int]) -> Tensor:
+    """For each output of our grouped classifier, its row in the original BAGS one: the
+    same groups and slices (group 0 [background, foreground], then each count group's
+    classes in class order), but the original puts each count group's "others" first."""
+    from mmdet.calibration.bags import bags_groups
+    groups = bags_groups(train_instance_counts, group_edges)
+    rows = [0, 1]
+    for part in groups.slices[1:]:
+        rows += list(range(part.start + 1, part.stop)) + [part.start]
+    return torch.tensor(rows)
+
+
 def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = None,
-                        source: str = 'checkpoint') -> Tuple['OrderedDict[str, Tensor]', dict]:
+                        source: str = 'checkpoint',
+                        bags_counts: Optional[Sequence[int]] = None,
+                        group_edges: Sequence[int] = (10, 100, 1000)
+                        ) -> Tuple['OrderedDict[str, Tensor]', dict]:
     """The v1 two-stage ``state`` (single-stage RoI head or cascade) in the current
     layout, and what was found (``num_classes``, ``num_stages`` (0: not a cascade),
-    ``reg_class_agnostic``, ``mask_class_agnostic``)."""
+    ``reg_class_agnostic``, ``mask_class_agnostic``). ``bags_counts``: the checkpoint is
+    an original BAGS model whose classes were grouped by these training instance counts
+    (by ``group_edges``); they go into each box head as ``train_instance_counts``."""
     if not is_v1_detector(state):
         raise CheckpointError(f'{source} is not an mmdetection v1 two-stage checkpoint (no '
                               'top-level bbox_head.*; roi_head.* means it is already 2.x/3.x)')
     stages = sorted({int(m.group(1)) for k in state
                      for m in [re.fullmatch(r'bbox_head\.(\d+)\.fc_cls\.weight', k)] if m})
     heads = [f'bbox_head.{s}.' for s in stages] or ['bbox_head.']
-    classes = {state[f'{h}fc_cls.weight'].shape[0] - 1 for h in heads}
-    if len(classes) != 1:
+    rows = {state[f'{h}fc_cls.weight'].shape[0] for h in heads}
+    if len(rows) != 1:
         raise CheckpointError(f'{source}: the cascade stages classify different numbers of '
-                              f'classes {sorted(classes)}')
-    classes = classes.pop()
+                              f'classes {sorted(rows)}')
+    rows = rows.pop()
+    bags_rows = None
+    if bags_counts is not None:
+        classes = len(bags_counts)
+        bags_rows = bags_v1_rows(bags_counts, group_edges)
+        if rows != len(bags_rows):
+            raise CheckpointError(
+                f'{source}: {heads[0]}fc_cls.weight has {rows} rows; BAGS groups of '
+                f'{classes} classes by edges {tuple(group_edges)} have {len(bags_rows)} '
+                'outputs: the training file is not the one the model was trained on, or '
+                'the checkpoint is not a BAGS model')
+    else:
+        classes = rows - 1
+        _check_not_grouped(state, heads, classes, source)
     if num_classes is not None and num_classes != classes:
         raise CheckpointError(f'{source}: {heads[0]}fc_cls.weight has {classes} classes '
                               f'(+ background), --num-classes says {num_classes}')
@@ -161,7 +196,7 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
         head = re.match(r'(bbox_head|mask_head)\.(\d+\.)?', key)
         rest = key[head.end():] if head else ''
         if head and head.group(1) == 'bbox_head' and rest.startswith('fc_cls.'):
-            value = _background_last(value)
+            value = value[bags_rows] if bags_rows is not None else _background_last(value)
         elif head and head.group(1) == 'bbox_head' and rest.startswith('fc_reg.'):
             found['reg_class_agnostic'] = _check_rows(
                 source, key, value, 4 * (classes + 1), 4, classes)
@@ -172,7 +207,30 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
             value = value if found['mask_class_agnostic'] else value[1:]
         key = key.replace('.conv2_offset.', '.conv2.conv_offset.')  # v1 DCN
         out['roi_head.' + key if key.startswith(V1_ROI_HEADS) else key] = value
+    if bags_counts is not None:
+        for h in heads:
+            out[f'roi_head.{h}train_instance_counts'] = torch.tensor(list(bags_counts))
+        found['bags_groups'] = tuple(group_edges)
     return out, found
+
+
+def _check_not_grouped(state: Dict[str, Tensor], heads: Sequence[str], classes: int,
+                       source: str) -> None:
+    """A class-wise box regression (or mask) head for fewer classes than ``fc_cls`` has
+    rows is the sign of a grouped (BAGS) classifier, which needs its training counts."""
+    sizes = []
+    if f'{heads[0]}fc_reg.weight' in state:
+        sizes.append(state[f'{heads[0]}fc_reg.weight'].shape[0] // 4)
+    for key in ('mask_head.conv_logits.weight', 'mask_head.0.conv_logits.weight'):
+        if key in state:
+            sizes.append(state[key].shape[0])
+    fewer = [n for n in sizes if 1 < n < classes + 1]
+    if fewer:
+        raise CheckpointError(
+            f'{source}: {heads[0]}fc_cls.weight has {classes + 1} rows but the class-wise '
+            f'heads {fewer[0] - 1} classes (+ background): a BAGS checkpoint? Convert it '
+            'with --bags TRAIN_ANN.json (its training set, whose instance counts made the '
+            'groups)')
 
 
 def _check_rows(source: str, key: str, value: Tensor, class_wise: int, agnostic: int,
@@ -218,20 +276,30 @@ def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] =
 
 def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int] = None,
                           calib_head: Union[None, str, Sequence[str]] = None,
-                          train_ann_file: Optional[str] = None) -> dict:
+                          train_ann_file: Optional[str] = None,
+                          bags_train_ann_file: Optional[str] = None) -> dict:
     """Write ``out_file``: the v1 detector ``in_file`` in the current layout, merged with
     the original SimCal head ``calib_head`` if given (a cascade: one file per stage, in
     stage order), with the training instance counts of ``train_ann_file`` that 'dual'
-    mode needs; ``meta['converted_from']`` records the sources. Returns what was found
-    (see :func:`upgrade_v1_detector`). Nothing is written when an input does not convert."""
+    mode needs; ``meta['converted_from']`` records the sources. An original BAGS model
+    needs ``bags_train_ann_file``, whose instance counts made its groups. Returns what
+    was found (see :func:`upgrade_v1_detector`). Nothing is written when an input does
+    not convert."""
     import os.path as osp
 
     from .checkpoint import extract_state_dict, read_checkpoint
     from .io import atomic_write
+    bags_counts = None
+    if bags_train_ann_file is not None:
+        from lvis_api import load_train_counts
+        by_id = load_train_counts(bags_train_ann_file)
+        bags_counts = [by_id[cat_id] for cat_id in sorted(by_id)]
     state, found = upgrade_v1_detector(extract_state_dict(read_checkpoint(in_file)),
-                                       num_classes, source=in_file)
+                                       num_classes, source=in_file, bags_counts=bags_counts)
     sources = dict(detector=osp.abspath(in_file), layout='mmdetection v1',
                    tool='tools/model_converters/upgrade_model_version.py', **found)
+    if bags_train_ann_file is not None:
+        sources['bags_train_ann_file'] = osp.abspath(bags_train_ann_file)
     heads = [calib_head] if isinstance(calib_head, str) else list(calib_head or [])
     if heads:
         stages = found['num_stages']

@@ -9,7 +9,10 @@ A cascade (HTC) takes one head per stage, in stage order.
 
 --train-ann gives the merged head the training instance counts that 'dual' mode applies
 T to (those of the data it was calibrated on). Then test with a v1 config
-(configs/simcal/released/, configs/legacy_1.x/).
+(configs/simcal/released/, configs/legacy_1.x/, configs/bags/released/).
+
+A BAGS model of the original code (FishYuLi/BalancedGroupSoftmax) takes --bags
+TRAIN_ANN.json, its training set, whose instance counts made its groups.
 """
 import argparse
 import os.path as osp
@@ -30,9 +33,13 @@ def main(argv=None) -> dict:
                              'per stage, in stage order), merged into the output')
     parser.add_argument('--train-ann', help='training annotation file whose instance '
                                             "counts the merged head gets ('dual' mode)")
+    parser.add_argument('--bags', metavar='TRAIN_ANN',
+                        help='the checkpoint is a BAGS model of the original code: its '
+                             'training annotation file, whose instance counts made the '
+                             'groups (they go into the head)')
     args = parser.parse_args(argv)
     found = convert_v1_checkpoint(args.in_file, args.out_file, args.num_classes,
-                                  args.calib_head, args.train_ann)
+                                  args.calib_head, args.train_ann, args.bags)
     print(f'{args.out_file}: {found}')
     return found
 
