@@ -117,3 +117,17 @@ def test_the_metrics_cache_keeps_both_kinds_of_one_file(tmp_path):
     assert train_counts_of(str(path), 'image') == {1: 2, 3: 1, 7: 0}
     assert train_counts_of(str(path)) == {1: 3, 3: 2, 7: 0}
     assert train_counts_of(str(path), 'image') == {1: 2, 3: 1, 7: 0}
+
+
+def test_lvis_v0_5_statistics_give_norcal_image_counts_for_every_class():
+    """The real LVIS v0.5 train statistics (categories with image_count and
+    instance_count): a count file NorCal can use as it is, every class counted."""
+    from data_testing import package_data_path
+    path = package_data_path('lvis_v0.5_train_categories.json')
+    cats = {c['id']: c for c in json.loads(path.read_text())['categories']}
+    images, instances = load_train_counts(path, by='image'), load_train_counts(path)
+    assert len(images) == len(instances) == 1230 and min(images.values()) >= 1
+    assert images == {i: c['image_count'] for i, c in cats.items()}
+    assert instances == {i: c['instance_count'] for i, c in cats.items()}
+    assert all(images[i] <= instances[i] for i in cats)
+    assert images[1] == 2  # acorn

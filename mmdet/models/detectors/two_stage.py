@@ -25,7 +25,8 @@ class TwoStageDetector(BaseModel):
     ``train_only`` (parameter-name prefixes, e.g. ``['roi_head.bbox_head.fc_cls']``)
     trains those parameters alone: every other one is frozen (no gradient, modules
     without trainable parameters kept in eval mode, so BatchNorm statistics stay too),
-    and a frozen RPN or mask head computes no loss (the RPN only proposes).
+    and a frozen RPN, mask head or semantic head computes no loss (the RPN only
+    proposes).
     """
 
     def __init__(self,
@@ -76,6 +77,7 @@ class TwoStageDetector(BaseModel):
             param.requires_grad_(any(_under(name, p) for p in prefixes))
         if hasattr(self, 'roi_head'):
             self.roi_head.train_mask = self.trains('roi_head.mask_head')
+            self.roi_head.train_semantic = self.trains('roi_head.semantic_head')
 
     def trains(self, prefix: str) -> bool:
         """Whether any parameter under ``prefix`` learns."""

@@ -110,9 +110,10 @@ class HybridTaskCascadeRoIHead(CascadeRoIHead):
 
     def extra_losses(self, feats: Tuple[Tensor], batch_data_samples: list
                      ) -> Dict[str, Tensor]:
-        """The semantic loss, when every sample carries a ``gt_sem_seg`` map."""
+        """The semantic loss, when every sample carries a ``gt_sem_seg`` map (and the
+        semantic head is not frozen)."""
         maps = [s.get('gt_sem_seg', None) for s in batch_data_samples]
-        if not self.with_semantic or any(m is None for m in maps):
+        if not (self.with_semantic and self.train_semantic) or any(m is None for m in maps):
             return {}
         labels = torch.stack([m.sem_seg[0] for m in maps])
         return dict(loss_semantic_seg=self.semantic_head.loss(feats.semantic_logits, labels))

@@ -56,7 +56,9 @@ class StandardRoIHead(ScoreModes, BaseModule):
             self.bbox_assigner = TASK_UTILS.build(train_cfg['assigner'])
             self.bbox_sampler = TASK_UTILS.build(train_cfg['sampler'])
 
-    train_mask = True  # False: the mask head is frozen and computes no loss
+    # False: the head is frozen (model.train_only) and computes no loss
+    train_mask = True
+    train_semantic = True  # HTC's semantic head
 
     @property
     def with_mask(self) -> bool:
