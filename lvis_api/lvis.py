@@ -152,8 +152,8 @@ class LVIS:
         return instance_counts(self.dataset, self.source)
 
     def image_counts(self) -> Dict[int, int]:
-        """Number of images with at least one annotation, per category."""
-        return {cat_id: len(set(self.cat_img_map.get(cat_id, ()))) for cat_id in self.get_cat_ids()}
+        """Images with at least one annotation, per category (see :func:`category_counts`)."""
+        return category_counts(self.dataset, 'image', self.source)
 
     def frequency_groups(self) -> Dict[str, List[int]]:
         """Category ids by the ``frequency`` field: ``{'r': [...], 'c': [...], 'f': [...]}``."""

@@ -31,7 +31,8 @@ def parse_args(argv=None) -> dict:
     parser.add_argument('--outfile-prefix', help='prefix of the LVIS-format result files')
     parser.add_argument('--show-dir',
                         help='save each image with its ground truth and predictions (every '
-                             'mode under --mode all) drawn side by side into this folder')
+                             'mode when several are scored) drawn side by side into this '
+                             'folder')
     parser.add_argument('--show-score-thr', type=float, default=0.3,
                         help='with --show-dir: draw predictions scoring at least this')
     parser.add_argument('--no-fold-bn', dest='fold_bn', action='store_false',

@@ -41,9 +41,8 @@ model = dict(
 partial_load = dict(missing=['roi_head.bbox_head.*.train_instance_counts'],
                     reinit=['roi_head.bbox_head.*.fc_cls.*'])
 
-# No semantic maps in training: the frozen semantic head's loss would change no weight
-# (the original computed it anyway), so BAGS needs no stuffthingmaps and skips that loss
-# (HybridTaskCascadeRoIHead.extra_losses computes it only for samples with gt_sem_seg).
+# No semantic maps in training: the frozen semantic head computes no loss (train_only;
+# the original computed one that changed no weight), so BAGS needs no stuffthingmaps.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),

@@ -5,7 +5,7 @@ of each category, named AP1, AP2, ...; only categories with ground truth in the 
 split count. bAP is the unweighted mean of the bins that have such a category.
 """
 import os
-from typing import Any, Dict, List, Mapping, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -17,19 +17,21 @@ DEFAULT_BIN_EDGES = (0, 10, 100, 1000)
 TrainCountsSource = Union[str, 'os.PathLike[str]', LVIS, Mapping[Any, int]]
 
 
-def load_train_counts(source: TrainCountsSource, by: str = 'instance') -> Dict[int, int]:
+def load_train_counts(source: TrainCountsSource, by: str = 'instance',
+                      name: Optional[str] = None) -> Dict[int, int]:
     """Training instances (``by='image'``: images) per category id.
 
     ``source`` is an LVIS training annotation file (path, loaded dict or :class:`LVIS`),
     counted by :func:`lvis_api.lvis.category_counts` (the toolbox's one definition), or a
-    mapping ``{category_id: count}`` (JSON string keys accepted).
+    mapping ``{category_id: count}`` (JSON string keys accepted; taken as it is).
+    ``name`` names a loaded dict in errors.
     """
     if isinstance(source, LVIS):
         data, name = source.dataset, source.source
     elif isinstance(source, (str, os.PathLike)):
         data, name = load_json(source), os.fspath(source)
     else:
-        data, name = source, '<train counts>'
+        data, name = source, name or '<train counts>'
     if not isinstance(data, Mapping):
         raise LVISFormatError(f'{name}: expected an LVIS annotation object or a '
                               f'{{category_id: count}} mapping, got {type(data).__name__}')

@@ -59,10 +59,13 @@ def compare_calibrations(work_dir: str, model: Tuple[str, str],
     if gamma is None and not sweep_gamma:
         raise ValueError("NorCal needs a gamma: give --gamma or --sweep-gamma (NorCal tunes "
                          'it per model)')
+    if tau is None and not sweep_tau:
+        raise ValueError('tau-normalisation needs a tau: give --tau or --sweep-tau')
     for path in [config, checkpoint] + list(bags or ()):
         if not Path(path).is_file():
             raise FileNotFoundError(f'compare_calibrations: no such file {path}')
-    simcal = Config.fromfile(config).model.get('type') == 'SimCalDetector'
+    from .test import SIMCAL_ROI_HEADS
+    simcal = (Config.fromfile(config).model.get('roi_head') or {}).get('type') in SIMCAL_ROI_HEADS
     norcal_modes = [f'norcal@{g:g}' for g in ([gamma] if gamma is not None else []) + list(sweep_gamma)]
     tau_modes = [f'tau@{t:g}' for t in ([tau] if tau is not None else []) + list(sweep_tau)]
     modes = ['orig'] + (['cal', 'dual'] if simcal else []) + norcal_modes + tau_modes
@@ -98,12 +101,11 @@ def compare_calibrations(work_dir: str, model: Tuple[str, str],
     if gamma is None:
         notes.append(f'{chosen_norcal}: the best AP of the gamma sweep, chosen on the '
                      'evaluated set (NorCal tunes gamma on val)')
-    if tau_modes:
-        chosen_tau = tau_modes[0] if tau is not None else best_mode(by_mode, tau_modes)
-        chosen.append(chosen_tau)
-        if tau is None:
-            notes.append(f'{chosen_tau}: the best AP of the tau sweep, chosen on the '
-                         'evaluated set')
+    chosen_tau = tau_modes[0] if tau is not None else best_mode(by_mode, tau_modes)
+    chosen.append(chosen_tau)
+    if tau is None:
+        notes.append(f'{chosen_tau}: the best AP of the tau sweep, chosen on the evaluated '
+                     'set')
     table = side_by_side_table({m: by_mode[m] for m in chosen})
     sweep_table = side_by_side_table({m: by_mode[m] for m in ['orig'] + norcal_modes +
                                       tau_modes}) if sweep_gamma or sweep_tau else ''

@@ -11,7 +11,8 @@ arrays, or lists of these; each goes through the config's test pipeline (the sam
 resizing, the same model preparation: folded BatchNorms, channels-last), so the results
 equal those of a test run on the same images. Results are plain: per image ``bboxes``
 (x1, y1, x2, y2 in the original image), ``scores``, ``labels``, ``masks`` (COCO RLEs)
-and ``classes`` (names); a SimCal model in mode ``'all'`` gives one such dict per mode.
+and ``classes`` (names); several modes (e.g. a SimCal model's ``'all'``) give one such
+dict per mode.
 """
 import json
 from pathlib import Path
@@ -89,7 +90,6 @@ class DetInferencer:
             cfg.merge_from_dict(cfg_options)
         if mode is not None:
             configure_test_mode(cfg, mode)
-        self.mode = (cfg.model.get('roi_head') or {}).get('inference_mode')
         pipeline = inference_pipeline_cfg(cfg, source=str(model))
         self.model = init_detector(cfg, weights, device=device, fold_norms=fold_norms,
                                    channels_last=channels_last)
@@ -119,8 +119,8 @@ class DetInferencer:
         return out
 
     def results_of(self, sample) -> Dict:
-        """One image's plain predictions (per mode in mode 'all')."""
-        from mmdet.calibration.roi_head import instances_by_mode
+        """One image's plain predictions (per mode when several are scored)."""
+        from mmdet.models.roi_heads.score_modes import instances_by_mode
         by_mode = {m: plain_instances(inst, self.classes)
                    for m, inst in instances_by_mode(sample).items()}
         return by_mode[''] if '' in by_mode else by_mode
@@ -132,7 +132,7 @@ class DetInferencer:
         ``draw``, ``visualization`` (BGR arrays: one panel per mode, side by side).
         ``out_dir`` also gets ``preds/{name}.json`` and, with ``draw``,
         ``vis/{name}.jpg``."""
-        from mmdet.calibration.roi_head import instances_by_mode
+        from mmdet.models.roi_heads.score_modes import instances_by_mode
         from mmdet.visualization import draw_modes_side_by_side, marked_classes
         items = collect_images(inputs)
         samples = self._predict(items, batch_size)

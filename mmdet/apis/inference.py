@@ -38,6 +38,8 @@ def init_detector(config: Union[str, Path, Config], checkpoint: Optional[str] = 
         model.dataset_meta = meta.get('dataset_meta')
     model.cfg = cfg
     model = model.to(device).eval()
+    if checkpoint is not None and hasattr(model, 'check_inference_ready'):
+        model.check_inference_ready()  # what its inference modes need, before any image
     if hasattr(model, 'prepare_for_inference'):
         model.prepare_for_inference(fold_norms=fold_norms, channels_last=channels_last)
     return model

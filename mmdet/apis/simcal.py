@@ -9,7 +9,7 @@ from typing import Dict, Optional, Sequence
 
 from terminaltables import AsciiTable
 
-from mmdet.calibration.scores import INFERENCE_MODES
+from mmdet.models.roi_heads.score_modes import SIMCAL_MODES
 from mmdet.utils.io import atomic_write_text
 from .calibrate import build_calibration_cfg, run_calibration
 from .test import build_test_cfg, run_test
@@ -18,7 +18,7 @@ TABLE_KEYS = ('AP', 'APr', 'APc', 'APf', 'AP1', 'AP2', 'AP3', 'AP4', 'bAP')
 MODES_FILE = 'simcal_modes.json'
 
 
-def metrics_by_mode(metrics: Dict[str, float], modes: Sequence[str] = INFERENCE_MODES
+def metrics_by_mode(metrics: Dict[str, float], modes: Sequence[str] = SIMCAL_MODES
                     ) -> Dict[str, Dict[str, float]]:
     """``{'orig/segm_AP': x, ...}`` -> ``{'orig': {'segm_AP': x, ...}, ...}``."""
     out = {m: {} for m in modes}
@@ -50,7 +50,7 @@ def side_by_side_table(by_mode: Dict[str, Dict[str, float]],
 
 
 def report_modes(metrics: Dict[str, float], work_dir: Optional[str] = None,
-                 modes: Sequence[str] = INFERENCE_MODES) -> str:
+                 modes: Sequence[str] = SIMCAL_MODES) -> str:
     """The side-by-side table of a test of several modes (``--mode all``: SimCal's
     three); also written, with every metric by mode, to ``work_dir/simcal_modes.json``."""
     by_mode = metrics_by_mode(metrics, modes)

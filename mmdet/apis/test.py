@@ -18,12 +18,13 @@ def configure_test_mode(cfg: Config, mode) -> None:
     ``mmdet.models.roi_heads.score_modes``). With several modes one LVIS (or COCO)
     metric per mode reads ``pred_instances_{mode}`` and prefixes its results with the
     mode. NorCal without a count file counts the test evaluator's ``train_ann_file``."""
-    from mmdet.models.roi_heads.score_modes import mode_field, parse_mode, parse_modes
+    from mmdet.models.roi_heads.score_modes import (CALIBRATED_MODES, mode_field, parse_mode,
+                                                    parse_modes)
     modes = parse_modes(mode)
     roi_head = cfg.model.get('roi_head')
     if roi_head is None:
         raise ValueError('--mode needs a model with a RoI head')
-    calibrated = [m for m in modes if m in ('cal', 'dual')]
+    calibrated = [m for m in modes if m in CALIBRATED_MODES]
     if calibrated and roi_head.get('type') not in SIMCAL_ROI_HEADS:
         raise ValueError(f'--mode {" ".join(calibrated)} needs a SimCal config '
                          '(configs/simcal/): this model has no calibration head')

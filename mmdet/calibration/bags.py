@@ -23,8 +23,8 @@ class BagsGroups:
     alone). The classifier outputs ``2 + C + G`` logits: group 0's [background,
     foreground], then each count group's own classes (in class order) followed by its
     "others" logit. ``slices[g]`` is group g's range of outputs (g = 0..G). (The
-    original puts background first and each group's "others" first: converting its
-    checkpoints reorders ``fc_cls``'s rows.)"""
+    original has the same groups and slices but each count group's "others" first:
+    converting its checkpoints reorders ``fc_cls``'s rows.)"""
     group_of_class: Tensor
     classes_of_group: Tuple[Tensor, ...]  # index 0 unused (group 0 has no classes)
     slices: Tuple[slice, ...]

@@ -38,14 +38,13 @@ class BAGSBBoxHead(Shared2FCBBoxHead):
         if others_ratio <= 0:
             raise ValueError(f'BAGS others_ratio must be positive, got {others_ratio}')
         self.group_edges = tuple(int(e) for e in group_edges)
-        bags_groups([0] * self.num_classes, self.group_edges)  # the edges checked here
         self.others_ratio = float(others_ratio)
-        num_outputs = 2 + self.num_classes + len(self.group_edges) + 1
+        # the layout's size depends on C and the edges alone (and the edges are checked)
+        num_outputs = bags_groups([0] * self.num_classes, self.group_edges).num_outputs
         self.fc_cls = nn.Linear(self.fc_cls.in_features, num_outputs)
         self.register_buffer('train_instance_counts',
                              torch.full((self.num_classes,), -1, dtype=torch.long))
-        self._groups: Optional[BagsGroups] = None
-        self._groups_of: Optional[tuple] = None
+        self._groups: Optional[BagsGroups] = None  # from the counts; reset when they change
 
     # ---------------------------------------------------------------- grouping
     def receive_train_counts(self, counts: Sequence[int]) -> None:
@@ -61,6 +60,7 @@ class BAGSBBoxHead(Shared2FCBBoxHead):
             raise ValueError('the BAGS head was grouped by other training counts than this '
                              "training set's: its classifier does not fit these groups")
         self.train_instance_counts.copy_(counts)
+        self._groups = None
         print_log(f'BAGS groups (edges {self.group_edges}): classes per group '
                   f'{[len(c) for c in self.groups.classes_of_group[1:]]}', logger='current')
 
@@ -73,10 +73,25 @@ class BAGSBBoxHead(Shared2FCBBoxHead):
                 'the BAGS head holds no training instance counts (roi_head.bbox_head.'
                 'train_instance_counts): the checkpoint is not a trained BAGS model. Train '
                 'one from a stage-1 checkpoint with a configs/bags/ config')
-        key = tuple(counts.tolist())
-        if key != self._groups_of:
-            self._groups, self._groups_of = bags_groups(key, self.group_edges), key
+        if self._groups is None:
+            self._groups = bags_groups(counts.cpu(), self.group_edges)
         return self._groups
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """A trained BAGS head's counts come with its classifier: counts loading without
+        ``fc_cls`` (a checkpoint whose grouped classifier has another shape, skipped by
+        a partial load) would leave a random classifier that looks trained."""
+        counts = state_dict.get(f'{prefix}train_instance_counts')
+        if (counts is not None and bool((counts >= 0).all())
+                and f'{prefix}fc_cls.weight' not in state_dict):
+            from mmdet.utils.checkpoint import CheckpointError
+            raise CheckpointError(
+                f'{prefix}train_instance_counts loads but not {prefix}fc_cls: the '
+                "checkpoint's grouped classifier does not fit this head (its group_edges "
+                f'{self.group_edges}, {self.num_classes} classes); use the config it was '
+                'trained with')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._groups = None
 
     def check_inference_ready(self) -> None:
         self.groups  # noqa: B018  (raises for an untrained head)

@@ -17,17 +17,16 @@ from torch import Tensor
 
 from mmdet.models.roi_heads.cascade_roi_head import CascadeRoIHead
 from mmdet.models.roi_heads.htc_roi_head import HybridTaskCascadeRoIHead
-from mmdet.models.roi_heads.score_modes import (POSTHOC_MODES, SIMCAL_MODES, instances_by_mode,
-                                                mode_field)
+from mmdet.models.roi_heads.score_modes import (CALIBRATED_MODES, POSTHOC_MODES, SIMCAL_MODES,
+                                                instances_by_mode, mode_field)
 from mmdet.models.roi_heads.standard_roi_head import StandardRoIHead
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox2roi
 from .heads import CalibrationHeads
-from .scores import mode_scores
+from .scores import dual_scores
 
 __all__ = ['SimCalCascadeRoIHead', 'SimCalHTCRoIHead', 'SimCalRoIHead', 'SimCalScoring',
            'instances_by_mode', 'mode_field']
-CALIBRATED_MODES = ('cal', 'dual')
 
 
 class SimCalScoring:
@@ -86,14 +85,18 @@ class SimCalScoring:
     def mode_scores(self, bbox_out: Dict[str, Tensor], modes: Sequence[str]
                     ) -> Dict[str, Tensor]:
         """Class probabilities of the RoIs in each mode (background last)."""
-        simcal = [m for m in modes if m in CALIBRATED_MODES]
-        out = super().mode_scores(bbox_out, [m for m in modes if m not in simcal])
-        if simcal:
+        calibrated = [m for m in modes if m in CALIBRATED_MODES]
+        out = super().mode_scores(bbox_out, [m for m in modes if m not in calibrated]
+                                  + (['orig'] if 'dual' in modes and 'orig' not in modes
+                                     else []))
+        if calibrated:
             self.calib_head.check_calibrated()
-            cal_logits = self.calib_head(self.calibration_features(bbox_out))
-            use_cal = (self.calib_head.calibrated_columns(self.count_threshold)
-                       if 'dual' in simcal else None)
-            out.update(mode_scores(simcal, bbox_out['cls_score'], cal_logits, use_cal))
+            p_cal = self.calib_head(self.calibration_features(bbox_out)).softmax(dim=-1)
+            if 'cal' in modes:
+                out['cal'] = p_cal
+            if 'dual' in modes:
+                out['dual'] = dual_scores(
+                    out['orig'], p_cal, self.calib_head.calibrated_columns(self.count_threshold))
         return {mode: out[mode] for mode in modes}
 
     # ---------------------------------------------------------------- calibrate

@@ -1,18 +1,14 @@
-"""SimCal's inference modes and the dual-head score combination (stage 3).
+"""SimCal's dual-head score combination (stage 3; the modes: score_modes).
 
 Both heads give a softmax over all ``C + 1`` columns (background last). In ``dual``
 mode a class column takes the calibrated probability when the class has fewer than
 ``T`` training instances and the original one otherwise; the background column is
 always the original one, and nothing is renormalised.
 """
-from typing import Dict, Optional, Sequence
+from typing import Sequence
 
 import torch
 from torch import Tensor
-
-from mmdet.models.roi_heads.score_modes import SIMCAL_MODES
-
-INFERENCE_MODES = SIMCAL_MODES  # 'all' stands for them (score_modes.ALL_MODES)
 
 
 def calibrated_columns(train_instance_counts: Sequence[int], threshold: float) -> Tensor:
@@ -29,24 +25,3 @@ def dual_scores(p_orig: Tensor, p_cal: Tensor, use_cal: Tensor) -> Tensor:
         raise ValueError(f'score shapes differ: orig {tuple(p_orig.shape)}, cal '
                          f'{tuple(p_cal.shape)}, column mask {tuple(use_cal.shape)}')
     return torch.where(use_cal.to(p_orig.device), p_cal, p_orig)
-
-
-def mode_scores(modes: Sequence[str], orig_logits: Tensor, cal_logits: Optional[Tensor],
-                use_cal: Optional[Tensor]) -> Dict[str, Tensor]:
-    """RoI class probabilities (``N x (C + 1)``) of each requested mode."""
-    p_orig = torch.softmax(orig_logits, dim=-1)
-    out = {}
-    for mode in modes:
-        if mode == 'orig':
-            out[mode] = p_orig
-            continue
-        if cal_logits is None:
-            raise ValueError(f'mode {mode!r} needs the calibration head\'s logits')
-        p_cal = torch.softmax(cal_logits, dim=-1)
-        if mode == 'cal':
-            out[mode] = p_cal
-        else:
-            if use_cal is None:
-                raise ValueError("mode 'dual' needs the training instance counts (for T)")
-            out[mode] = dual_scores(p_orig, p_cal, use_cal)
-    return out

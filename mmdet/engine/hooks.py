@@ -57,9 +57,10 @@ class TestProgressBarHook(Hook):
 @HOOKS.register_module()
 class DrawPredictionsHook(Hook):
     """Save each test image as one picture (``tools/test.py --show-dir``): the ground
-    truth of the test set, then the predictions scoring at least ``score_thr`` (a SimCal
-    model in mode 'all': orig, cal and dual), side by side; the classes whose scores the
-    calibration replaces (fewer than T training instances) are marked with ``*``."""
+    truth of the test set, then the predictions scoring at least ``score_thr`` (each
+    mode's when several are scored, e.g. a SimCal model's 'all': orig, cal and dual),
+    side by side; the classes whose scores the calibration replaces (fewer than T
+    training instances) are marked with ``*``."""
 
     def __init__(self, out_dir: str, score_thr: float = 0.3, with_gt: bool = True):
         self.out_dir = out_dir
@@ -72,7 +73,7 @@ class DrawPredictionsHook(Hook):
 
         import cv2
 
-        from mmdet.calibration.roi_head import instances_by_mode
+        from mmdet.models.roi_heads.score_modes import instances_by_mode
         from mmdet.utils.io import atomic_write
         from mmdet.visualization import draw_modes_side_by_side, marked_classes
         dataset = runner.test_dataloader.dataset

@@ -48,7 +48,8 @@ class RunChecksHook(Hook):
     """Runs the checks of this module when training starts (the training set, and the
     validation set with its evaluators) and when testing starts (the test set, its
     evaluators, and the model's own ``check_inference_ready()``, e.g. a SimCal model
-    asked for calibrated scores without calibration weights). The runner adds it."""
+    asked for calibrated scores without calibration weights, and that NorCal's counts
+    are the test set's classes). The runner adds it."""
 
     priority = 'VERY_HIGH'
 
@@ -64,6 +65,11 @@ class RunChecksHook(Hook):
         if hasattr(model, 'check_inference_ready'):
             model.check_inference_ready()
         check_loop_inputs(runner.test_loop, model, 'test')
+        dataset = runner.test_loop.dataloader.dataset
+        cat_ids = (getattr(dataset, 'metainfo', None) or {}).get('cat_ids')
+        roi_head = getattr(model, 'roi_head', None)
+        if cat_ids is not None and hasattr(roi_head, 'check_class_ids'):
+            roi_head.check_class_ids(cat_ids)  # e.g. NorCal's counts
 
 
 def _unwrap(model):

@@ -184,7 +184,7 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
                 'the checkpoint is not a BAGS model')
     else:
         classes = rows - 1
-        _check_not_grouped(state, heads, classes, source)
+        _check_not_grouped(state, heads, rows, source)
     if num_classes is not None and num_classes != classes:
         raise CheckpointError(f'{source}: {heads[0]}fc_cls.weight has {classes} classes '
                               f'(+ background), --num-classes says {num_classes}')
@@ -214,23 +214,23 @@ def upgrade_v1_detector(state: Dict[str, Tensor], num_classes: Optional[int] = N
     return out, found
 
 
-def _check_not_grouped(state: Dict[str, Tensor], heads: Sequence[str], classes: int,
+def _check_not_grouped(state: Dict[str, Tensor], heads: Sequence[str], rows: int,
                        source: str) -> None:
-    """A class-wise box regression (or mask) head for fewer classes than ``fc_cls`` has
-    rows is the sign of a grouped (BAGS) classifier, which needs its training counts."""
+    """``fc_cls`` with ``2 + C + 4`` rows where the class-wise box regression (or mask)
+    head has C classes (+ background) is the layout of a BAGS classifier (its default
+    four count groups), which converts only with its training counts."""
     sizes = []
     if f'{heads[0]}fc_reg.weight' in state:
-        sizes.append(state[f'{heads[0]}fc_reg.weight'].shape[0] // 4)
+        sizes.append(state[f'{heads[0]}fc_reg.weight'].shape[0] // 4 - 1)
     for key in ('mask_head.conv_logits.weight', 'mask_head.0.conv_logits.weight'):
         if key in state:
-            sizes.append(state[key].shape[0])
-    fewer = [n for n in sizes if 1 < n < classes + 1]
-    if fewer:
+            sizes.append(state[key].shape[0] - 1)
+    grouped = [c for c in sizes if c > 0 and rows == 2 + c + 4]
+    if grouped:
         raise CheckpointError(
-            f'{source}: {heads[0]}fc_cls.weight has {classes + 1} rows but the class-wise '
-            f'heads {fewer[0] - 1} classes (+ background): a BAGS checkpoint? Convert it '
-            'with --bags TRAIN_ANN.json (its training set, whose instance counts made the '
-            'groups)')
+            f'{source}: {heads[0]}fc_cls.weight has {rows} rows, 2 + {grouped[0]} classes '
+            '+ 4, as a BAGS classifier: convert it with --bags TRAIN_ANN.json (its '
+            'training set, whose instance counts made the groups)')
 
 
 def _check_rows(source: str, key: str, value: Tensor, class_wise: int, agnostic: int,
@@ -274,6 +274,26 @@ def upgrade_v1_calib_head(state: Dict[str, Tensor], num_classes: Optional[int] =
     return out
 
 
+def _bags_train_counts(train_ann_file: str) -> list:
+    """The instance count of each class (category-id order) that made an original BAGS
+    model's groups. The original read the categories' ``instance_count`` fields; we count
+    the annotations (``lvis_api``'s one definition): where a file has both and they
+    differ, the groups could differ, so that is an error."""
+    from lvis_api import load_train_counts
+    from lvis_api._json import load_json
+    data = load_json(train_ann_file)
+    by_id = load_train_counts(data, name=train_ann_file)
+    fields = {c.get('id'): c.get('instance_count') for c in data.get('categories') or []
+              if isinstance(c, dict)}
+    differ = [i for i, n in fields.items() if n is not None and n != by_id.get(i)]
+    if differ:
+        raise CheckpointError(
+            f'{train_ann_file}: category {differ[0]} has instance_count '
+            f'{fields[differ[0]]} but {by_id.get(differ[0])} annotations ({len(differ)} '
+            'categories differ): the BAGS groups cannot be told for sure')
+    return [by_id[cat_id] for cat_id in sorted(by_id)]
+
+
 def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int] = None,
                           calib_head: Union[None, str, Sequence[str]] = None,
                           train_ann_file: Optional[str] = None,
@@ -291,9 +311,7 @@ def convert_v1_checkpoint(in_file: str, out_file: str, num_classes: Optional[int
     from .io import atomic_write
     bags_counts = None
     if bags_train_ann_file is not None:
-        from lvis_api import load_train_counts
-        by_id = load_train_counts(bags_train_ann_file)
-        bags_counts = [by_id[cat_id] for cat_id in sorted(by_id)]
+        bags_counts = _bags_train_counts(bags_train_ann_file)
     state, found = upgrade_v1_detector(extract_state_dict(read_checkpoint(in_file)),
                                        num_classes, source=in_file, bags_counts=bags_counts)
     sources = dict(detector=osp.abspath(in_file), layout='mmdetection v1',

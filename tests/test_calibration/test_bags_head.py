@@ -266,3 +266,28 @@ def test_cascade_bags_averages_the_stages_logits_and_trains_their_fc_cls_alone()
     mean = sum(out['stage_logits']) / 3
     assert torch.equal(scores, group_softmax_scores(mean, bags_groups(COUNTS)))
     assert scores.shape[1] == NUM_CLASSES + 1
+
+
+def test_a_bags_checkpoint_whose_classifier_does_not_fit_is_refused():
+    """Counts that load without their classifier (another group_edges: fc_cls skipped by
+    the config's partial load) would leave a random classifier that looks trained."""
+    trained = build_toy()
+    trained.roi_head.bbox_head.receive_train_counts(COUNTS)
+    cfg = toy_cfg()
+    cfg.model.roi_head.bbox_head.group_edges = (10, 100)  # 2 + 8 + 3 outputs, not 14
+    other = MODELS.build(cfg.model)
+    with pytest.raises(CheckpointError, match='train_instance_counts loads but not'):
+        load_state_dict(other, trained.state_dict(), **partial_load_of(cfg))
+    fits = build_toy(seed=3)  # the same layout: loads, and its groups are the loaded ones
+    load_state_dict(fits, trained.state_dict())
+    assert fits.roi_head.bbox_head.groups.group_of_class.tolist() == \
+        bags_groups(COUNTS).group_of_class.tolist()
+
+
+def test_training_free_modes_on_a_bags_head_fail_at_scoring_too():
+    model = build_toy()
+    model.roi_head.bbox_head.receive_train_counts(COUNTS)
+    logits = grouped_logits(6, 2 + NUM_CLASSES + 4)
+    for mode in ('tau@1', 'norcal@0.5'):
+        with pytest.raises(ValueError, match=r'C \+ 1 outputs'):
+            model.roi_head.mode_scores(dict(cls_score=logits), [mode])

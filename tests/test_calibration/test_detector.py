@@ -101,6 +101,10 @@ def test_dual_uses_calibrated_scores_only_below_T():
     assert torch.equal(scores['dual'][:, rare], scores['cal'][:, rare])
     assert torch.equal(scores['dual'][:, 4:], scores['orig'][:, 4:])  # incl. background
     assert not torch.equal(scores['cal'], scores['orig'])
+    assert torch.equal(scores['orig'], out['cls_score'].softmax(-1))
+    assert torch.equal(scores['cal'], model.roi_head.calib_head(feats).softmax(-1))
+    alone = model.roi_head.mode_scores(out, ('dual',))  # orig computed for it, not returned
+    assert list(alone) == ['dual'] and torch.equal(alone['dual'], scores['dual'])
 
 
 @pytest.mark.parametrize('variant, hidden', [('2fc_rand', 1), ('3fc_rand', 2), ('3fc_ft', 2)])

@@ -1,8 +1,7 @@
 """Stage 3: the dual formula, T, and the inference modes."""
-import pytest
 import torch
 
-from mmdet.calibration import calibrated_columns, dual_scores, mode_scores
+from mmdet.calibration import calibrated_columns, dual_scores
 
 
 def test_calibrated_columns_threshold_is_strict_and_background_is_orig():
@@ -17,16 +16,3 @@ def test_dual_takes_cal_for_rare_columns_without_renormalising():
     out = dual_scores(p_orig, p_cal, cols)
     expected = torch.tensor([[0.5, 0.2, 0.1, 0.4], [0.2, 0.1, 0.2, 0.1]])
     assert torch.equal(out, expected)  # background (last) from orig; rows not summing to 1
-
-
-def test_mode_scores():
-    gen = torch.Generator().manual_seed(0)
-    orig, cal = torch.randn(6, 4, generator=gen), torch.randn(6, 4, generator=gen)
-    cols = calibrated_columns([1, 1000, 1], 100)
-    out = mode_scores(('orig', 'cal', 'dual'), orig, cal, cols)
-    assert torch.equal(out['orig'], orig.softmax(-1))
-    assert torch.equal(out['cal'], cal.softmax(-1))
-    assert torch.equal(out['dual'][:, [0, 2]], cal.softmax(-1)[:, [0, 2]])
-    assert torch.equal(out['dual'][:, [1, 3]], orig.softmax(-1)[:, [1, 3]])
-    with pytest.raises(ValueError, match='training instance counts'):
-        mode_scores(('dual',), orig, cal, None)

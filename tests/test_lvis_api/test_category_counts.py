@@ -131,3 +131,22 @@ def test_lvis_v0_5_statistics_give_norcal_image_counts_for_every_class():
     assert instances == {i: c['instance_count'] for i, c in cats.items()}
     assert all(images[i] <= instances[i] for i in cats)
     assert images[1] == 2  # acorn
+
+
+def test_the_metrics_cache_parses_once_and_keeps_a_kind_the_file_cannot_give(tmp_path,
+                                                                               monkeypatch):
+    """A statistics file with instance counts only: the bins get them, NorCal's image
+    counts fail when asked for, and the file is parsed once for both."""
+    import mmdet.evaluation.metrics.lvis_metric as lvis_metric
+    path = tmp_path / 'stats.json'
+    path.write_text(json.dumps(dict(categories=[dict(id=1, instance_count=4),
+                                                dict(id=2, instance_count=9)])))
+    parsed = []
+    real = lvis_metric.load_json
+    monkeypatch.setattr(lvis_metric, 'load_json', lambda p: parsed.append(p) or real(p))
+    assert train_counts_of(str(path)) == {1: 4, 2: 9}
+    with pytest.raises(LVISFormatError, match='no categories with an "image_count"'):
+        train_counts_of(str(path), by='image')
+    assert train_counts_of(str(path)) == {1: 4, 2: 9} and len(parsed) == 1
+    with pytest.raises(ValueError, match="by one of"):
+        train_counts_of(str(path), by='images')

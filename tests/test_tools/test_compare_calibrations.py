@@ -96,8 +96,9 @@ def test_compare_calibrations(setup):
     saved = json.loads((work / 'comparison.json').read_text())
     methods = saved['methods']
     assert methods[:4] == ['orig', 'cal', 'dual', 'bags'] and methods[4] == 'norcal@0.5'
-    assert methods[5] in ('tau@0.5', 'tau@1')
-    assert saved['notes'][0].startswith(f'{methods[5]}: the best AP of the tau sweep')
+    best_tau = max(['tau@0.5', 'tau@1'], key=lambda m: saved['metrics'][m]['segm_AP'])
+    assert methods[5] == best_tau
+    assert saved['notes'][0].startswith(f'{best_tau}: the best AP of the tau sweep')
     for method in methods:
         assert f'| segm | {method} ' in proc.stdout
         assert {'bbox_AP', 'segm_APr', 'segm_AP4', 'segm_bAP'} <= set(saved['metrics'][method])
@@ -117,9 +118,14 @@ def test_compare_notes_a_bags_model_of_another_detector(setup, tmp_path):
     other = stage1_checkpoint(tmp_path / 'other.pth', seed=1)
     proc = run_tool('tools/analysis/compare_calibrations.py', str(simcal_cfg),
                     str(root / 'simcal' / 'iter_3.pth'), '--bags', str(bags_cfg),
-                    str(root / 'bags' / 'epoch_1.pth'), '--gamma', '0.5', '--no-plot',
-                    '--work-dir', str(tmp_path / 'same'))
+                    str(root / 'bags' / 'epoch_1.pth'), '--sweep-gamma', '0.3', '1',
+                    '--no-plot', '--work-dir', str(tmp_path / 'same'))
     assert 'not trained from the same stage-1 model' not in proc.stdout
+    saved = json.loads((tmp_path / 'same' / 'comparison.json').read_text())
+    best = max(['norcal@0.3', 'norcal@1'], key=lambda m: saved['metrics'][m]['segm_AP'])
+    assert saved['methods'] == ['orig', 'cal', 'dual', 'bags', best, 'tau@1']
+    assert saved['notes'] == [f'{best}: the best AP of the gamma sweep, chosen on the '
+                              'evaluated set (NorCal tunes gamma on val)']
     proc = run_tool('tools/analysis/compare_calibrations.py', str(root / 'tiny_stage1.py'),
                     str(other), '--bags', str(bags_cfg), str(root / 'bags' / 'epoch_1.pth'),
                     '--gamma', '0.5', '--no-plot', '--work-dir', str(tmp_path / 'other'))
@@ -131,3 +137,6 @@ def test_compare_notes_a_bags_model_of_another_detector(setup, tmp_path):
     failed = run_tool_failing('tools/analysis/compare_calibrations.py', str(simcal_cfg),
                               str(root / 'simcal' / 'iter_3.pth'))
     assert 'NorCal needs a gamma' in failed.stderr
+    failed = run_tool_failing('tools/analysis/compare_calibrations.py', str(simcal_cfg),
+                              str(root / 'simcal' / 'iter_3.pth'), '--gamma', '1', '--no-tau')
+    assert 'tau-normalisation needs a tau' in failed.stderr

@@ -101,7 +101,7 @@ def test_bags_conversion_refusals_and_the_tool(tmp_path):
     counts = [0, 3, 40, 99, 100, 150, 400, 2000]
     v1 = v1_bags_layout(build_bags(8, counts).state_dict(), counts)
     torch.save(dict(state_dict=v1), tmp_path / 'gs.pth')
-    with pytest.raises(CheckpointError, match='a BAGS checkpoint.*--bags'):
+    with pytest.raises(CheckpointError, match=r'14 rows, 2 \+ 8 classes \+ 4, as a BAGS.*--bags'):
         convert_v1_checkpoint(str(tmp_path / 'gs.pth'), str(tmp_path / 'x.pth'))
     other = tmp_path / 'other.json'  # 9 classes: 15 outputs, the checkpoint has 14
     other.write_text(json.dumps({str(i + 1): 5 for i in range(9)}))
@@ -117,3 +117,32 @@ def test_bags_conversion_refusals_and_the_tool(tmp_path):
     out = read_checkpoint(tmp_path / 'ours.pth')
     assert out['state_dict']['roi_head.bbox_head.train_instance_counts'].tolist() == counts
     assert out['meta']['converted_from']['bags_train_ann_file'] == str(mapping.resolve())
+
+
+def test_counts_that_contradict_the_instance_count_fields_are_refused(tmp_path):
+    """The original grouped by the categories' instance_count fields, we count the
+    annotations: where they differ the groups could differ, so no silent permutation."""
+    counts = [0, 3, 40, 99, 100, 150, 400, 2000]
+    v1 = v1_bags_layout(build_bags(8, counts).state_dict(), counts)
+    torch.save(dict(state_dict=v1), tmp_path / 'gs.pth')
+    cats = [dict(id=i + 1, name=f'c{i}', instance_count=n) for i, n in enumerate(counts)]
+    anns = [dict(id=len(cats) * 10 + k, image_id=1, category_id=8, bbox=[0, 0, 1, 1],
+                 area=1) for k in range(3)]  # category 8: 3 annotations, its field 2000
+    ann = tmp_path / 'train.json'
+    ann.write_text(json.dumps(dict(images=[dict(id=1)], categories=cats, annotations=anns)))
+    with pytest.raises(CheckpointError, match=r'category 2 has instance_count 3 but 0 '
+                                              r'annotations \(7 categories differ\)'):
+        convert_v1_checkpoint(str(tmp_path / 'gs.pth'), str(tmp_path / 'x.pth'),
+                              bags_train_ann_file=str(ann))
+
+
+def test_init_detector_refuses_an_untrained_bags_checkpoint(tmp_path):
+    from mmdet.apis import init_detector
+    model = build_bags(8, [5] * 8)
+    model.roi_head.bbox_head.train_instance_counts.fill_(-1)  # as before BAGS training
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'untrained.pth')
+    cfg = Config.fromfile(str(TOY_BAGS))
+    cfg.model.roi_head.bbox_head.num_classes = 8
+    cfg.model.roi_head.mask_head.num_classes = 8
+    with pytest.raises(RuntimeError, match='holds no training instance counts'):
+        init_detector(cfg, str(tmp_path / 'untrained.pth'))

@@ -10,7 +10,9 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval, load_train_counts
+from lvis_api import DEFAULT_BIN_EDGES, LVIS, LVISEval, LVISFormatError, load_train_counts
+from lvis_api._json import load_json
+from lvis_api.lvis import COUNT_KINDS
 from lvis_api.eval.bins import bin_names, bin_of_categories
 from mmdet.registry import METRICS
 from mmdet.utils.io import atomic_write
@@ -22,7 +24,7 @@ from .sharded_metric import ShardedMetric
 CLASSWISE_COLUMNS = ('category_id', 'name', 'frequency', 'train_instances', 'bin', 'AP')
 
 
-_TRAIN_COUNTS: Dict[tuple, Dict[int, int]] = {}
+_TRAIN_COUNTS: Dict[tuple, Union[Dict[int, int], Exception]] = {}
 
 
 def train_counts_of(ann_file: str, by: str = 'instance') -> Dict[int, int]:
@@ -30,13 +32,23 @@ def train_counts_of(ann_file: str, by: str = 'instance') -> Dict[int, int]:
     images), read once per process and kind while the file is unchanged: the evaluators
     of one test (e.g. one per mode), NorCal's scoring and the validations of a training
     run share it. Nothing is written to disk."""
+    if by not in COUNT_KINDS:
+        raise ValueError(f'training counts are by one of {COUNT_KINDS}, got {by!r}')
     stat = os.stat(ann_file)
     key = (osp.abspath(ann_file), stat.st_size, stat.st_mtime_ns, by)
     if key not in _TRAIN_COUNTS:
-        if any(k[:3] != key[:3] for k in _TRAIN_COUNTS):
-            _TRAIN_COUNTS.clear()  # one training file at a time
-        _TRAIN_COUNTS[key] = load_train_counts(ann_file, by)
-    return _TRAIN_COUNTS[key]
+        _TRAIN_COUNTS.clear()  # one training file at a time, parsed once for both kinds
+        data = load_json(ann_file)
+        for kind in COUNT_KINDS:  # a kind the file cannot give fails when asked for
+            try:
+                counts = load_train_counts(data, kind, name=ann_file)
+            except LVISFormatError as err:
+                counts = err
+            _TRAIN_COUNTS[key[:3] + (kind,)] = counts
+    counts = _TRAIN_COUNTS[key]
+    if isinstance(counts, Exception):
+        raise counts
+    return counts
 
 
 def _as_numpy(value) -> np.ndarray:

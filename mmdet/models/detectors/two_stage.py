@@ -75,6 +75,7 @@ class TwoStageDetector(BaseModel):
                                f'{prefix}.* (e.g. {names[-1]!r})')
         for name, param in self.named_parameters():
             param.requires_grad_(any(_under(name, p) for p in prefixes))
+        self.rpn_frozen = not self.trains('rpn_head')
         if hasattr(self, 'roi_head'):
             self.roi_head.train_mask = self.trains('roi_head.mask_head')
             self.roi_head.train_semantic = self.trains('roi_head.semantic_head')
@@ -94,6 +95,7 @@ class TwoStageDetector(BaseModel):
         return self
 
     channels_last: bool = False  # set by to_channels_last (and prepare_for_inference)
+    rpn_frozen: bool = False  # set by train_only: the RPN only proposes, no loss
 
     def to_channels_last(self) -> 'TwoStageDetector':
         """Convolution weights (backbone, neck, RPN, mask head) in channels-last memory
@@ -161,7 +163,7 @@ class TwoStageDetector(BaseModel):
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         feats = self.extract_feat(inputs)
         proposal_cfg = self.train_cfg.get('rpn_proposal') or self.test_cfg['rpn']
-        if self.train_only and not self.trains('rpn_head'):
+        if self.rpn_frozen:
             with torch.no_grad():
                 proposals = self.rpn_head.predict_by_feat(
                     *self.rpn_head(feats), [s.metainfo for s in data_samples],

@@ -17,6 +17,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 from torch import Tensor
 
 SIMCAL_MODES = ('orig', 'cal', 'dual')
+CALIBRATED_MODES = ('cal', 'dual')  # those that need a SimCal calibration head
 POSTHOC_MODES = ('norcal', 'tau')
 MODE_KINDS = SIMCAL_MODES + POSTHOC_MODES
 ALL_MODES = 'all'  # SimCal's orig, cal and dual from one pass
@@ -26,8 +27,9 @@ PRED_FIELD = 'pred_instances'  # the data sample field of a detector's predictio
 NORCAL_DEFAULTS = dict(
     gamma=None,          # n_c ** gamma; tuned per model (NorCal tunes it on val)
     count_by='image',    # n_c: training images ('image', NorCal's default) or instances
-    count_file=None,     # training annotation file (or {category_id: count} json);
-                         # tools/test.py takes the test evaluator's train_ann_file
+    count_file=None,     # training annotation file (or {category_id: count} json,
+                         # taken as it is); tools/test.py takes the test evaluator's
+                         # train_ann_file
     on='exps',           # what is divided: 'exps', 'probs' or 'logits'
     method='gamma',      # 'gamma': 1 / n_c ** gamma; 'cb': (1 - gamma) / (1 - gamma ** n_c)
     renorm=True)         # renormalise over all classes (background included)
@@ -150,6 +152,8 @@ class ScoreModes:
         out = {}
         for mode in modes:
             kind, value = parse_mode(mode)
+            if kind in POSTHOC_MODES:
+                self.check_softmax_classifier(mode)
             if kind == 'orig':
                 out[mode] = self.final_bbox_head.class_scores(logits)
             elif kind == 'norcal':
@@ -197,8 +201,37 @@ class ScoreModes:
             if len(by_id) != num_classes:
                 raise ValueError(f'{path} has {len(by_id)} categories, the model '
                                  f'{num_classes} classes')
-            self._norcal_counts = torch.tensor([by_id[c] for c in sorted(by_id)])
+            self._norcal_ids = sorted(by_id)
+            self._norcal_counts = torch.tensor([by_id[c] for c in self._norcal_ids])
         return self._norcal_counts
+
+    def norcal_class_ids(self) -> list:
+        """The category ids of :meth:`norcal_class_counts`, in label order."""
+        self.norcal_class_counts()
+        return self._norcal_ids
+
+    def check_softmax_classifier(self, mode: str) -> None:
+        """The training-free modes rescale a softmax classifier of ``C + 1`` outputs
+        (each stage's, for cascades); a grouped (BAGS) one is refused."""
+        heads = list(self.bbox_head) if hasattr(self, 'num_stages') else [self.bbox_head]
+        for head in heads:
+            if head.fc_cls.out_features != head.num_classes + 1:
+                raise ValueError(f'inference mode {mode!r} calibrates a softmax classifier '
+                                 f'of C + 1 outputs; this box head ({type(head).__name__}) '
+                                 f'has {head.fc_cls.out_features} for {head.num_classes} '
+                                 'classes')
+
+    def check_class_ids(self, cat_ids: Sequence[int]) -> None:
+        """NorCal's counts are those of the evaluated classes: the count file must have
+        exactly the test set's category ids (``cat_ids``, in label order)."""
+        if any(parse_mode(m)[0] == 'norcal' for m in self.modes):
+            ids = self.norcal_class_ids()
+            if list(ids) != list(cat_ids):
+                unknown = sorted(set(cat_ids) - set(ids))[:5]
+                raise ValueError(f"NorCal's count file {self.norcal_cfg['count_file']} has "
+                                 "other category ids than the test set's (e.g. "
+                                 f'{unknown or sorted(set(ids) - set(cat_ids))[:5]}): its '
+                                 'counts would go to the wrong classes')
 
     def check_inference_ready(self) -> None:
         """What the modes need, checked before the first image: a box head ready to
@@ -207,13 +240,10 @@ class ScoreModes:
         head = self.final_bbox_head
         if hasattr(head, 'check_inference_ready'):
             head.check_inference_ready()
-        parsed = [parse_mode(m) for m in self.modes]
-        posthoc = [kind for kind, _ in parsed if kind in POSTHOC_MODES]
-        if posthoc and head.fc_cls.out_features != head.num_classes + 1:
-            raise ValueError(f'inference modes {posthoc} calibrate a softmax classifier of '
-                             f'C + 1 outputs; this box head ({type(head).__name__}) has '
-                             f'{head.fc_cls.out_features} for {head.num_classes} classes')
-        for kind, value in parsed:
+        for mode in self.modes:
+            kind, value = parse_mode(mode)
+            if kind in POSTHOC_MODES:
+                self.check_softmax_classifier(mode)
             if kind == 'norcal':  # every class counted, gamma fits the method
                 from mmdet.calibration.posthoc import norcal_factors
                 norcal_factors(self.norcal_class_counts(), self.norcal_gamma(value),

@@ -343,3 +343,15 @@ def test_cascade_tau_logits_are_the_mean_of_each_stages_tau_logits():
     assert torch.allclose(scores['orig'], torch.softmax(out['cls_score'], 1), atol=1e-7)
     # each stage is normalised by its own classifier, not the last one's
     assert not torch.allclose(got, last_only, atol=1e-4)
+
+
+def test_norcal_counts_must_be_the_test_sets_classes(tmp_path, train_ann):
+    """The same number of categories but other ids would give counts to the wrong
+    classes: RunChecksHook compares them with the test set's ids before the first image."""
+    head = build('norcal@0.5', norcal=dict(count_file=str(train_ann))).roi_head
+    head.check_class_ids(CAT_IDS)
+    with pytest.raises(ValueError, match='other category ids than the test set'):
+        head.check_class_ids([i + 1000 for i in CAT_IDS])
+    with pytest.raises(ValueError, match='other category ids than the test set'):
+        head.check_class_ids(list(reversed(CAT_IDS)))  # the order is the label order
+    build('orig').roi_head.check_class_ids([1, 2])  # no NorCal: nothing to match
