@@ -1,5 +1,6 @@
 """Two-stage detectors: backbone, neck, RPN and RoI head (mmdetection's layout)."""
 import copy
+import re
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -26,7 +27,7 @@ class TwoStageDetector(BaseModel):
     trains those parameters alone: every other one is frozen (no gradient, modules
     without trainable parameters kept in eval mode, so BatchNorm statistics stay too),
     and a frozen RPN, mask head or semantic head computes no loss (the RPN only
-    proposes).
+    proposes), nor the box regression when only classifiers (``fc_cls``) learn.
     """
 
     def __init__(self,
@@ -76,6 +77,12 @@ class TwoStageDetector(BaseModel):
         for name, param in self.named_parameters():
             param.requires_grad_(any(_under(name, p) for p in prefixes))
         self.rpn_frozen = not self.trains('rpn_head')
+        # only classifiers learn: the box regression's loss would be a constant
+        regression_trains = any(p.requires_grad for name, p in self.named_parameters()
+                                if not re.search(r'bbox_head\.(\d+\.)?fc_cls\.', name))
+        for module in self.modules():
+            if hasattr(module, 'train_reg'):
+                module.train_reg = regression_trains
         if hasattr(self, 'roi_head'):
             self.roi_head.train_mask = self.trains('roi_head.mask_head')
             self.roi_head.train_semantic = self.trains('roi_head.semantic_head')

@@ -104,6 +104,8 @@ def test_losses_of_frozen_and_trained_heads():
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     for name, param in model.named_parameters():
         assert (param.grad is not None) == name.startswith('roi_head.bbox_head.'), name
+    model = build(['roi_head.bbox_head.fc_cls']).train()  # the regression: no loss
+    assert set(model(**batch(model), mode='loss')) == {'loss_cls', 'acc'}
     model = build(['roi_head.bbox_head', 'roi_head.mask_head']).train()
     losses = model(**batch(model), mode='loss')
     assert set(losses) == {'loss_cls', 'acc', 'loss_bbox', 'loss_mask'}

@@ -23,6 +23,8 @@ class Shared2FCBBoxHead(BaseModule):
     (``num_classes + 1`` logits, background last) and ``fc_reg`` (4 per class, or 4
     when ``reg_class_agnostic``)."""
 
+    train_reg = True  # False: nothing the regression depends on learns (model.train_only)
+
     def __init__(self,
                  num_classes: int,
                  in_channels: int = 256,
@@ -104,6 +106,8 @@ class Shared2FCBBoxHead(BaseModule):
         labels, label_weights, bbox_targets, bbox_weights = self.get_targets(
             sampling_results, pos_weight)
         losses = self.classification_losses(cls_score, labels, label_weights)
+        if not self.train_reg:
+            return losses
         pos = (labels >= 0) & (labels < self.num_classes)
         if pos.any():
             if self.reg_class_agnostic:
