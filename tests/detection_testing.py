@@ -42,3 +42,23 @@ def predict_reference(model, ref) -> list:
     with torch.no_grad():
         batch = model.data_preprocessor(dict(inputs=images, data_samples=samples))
         return [s.pred_instances for s in model.predict(batch['inputs'], batch['data_samples'])]
+
+
+def cascade_train_cfg() -> dict:
+    """The training settings of the small reference cascades (RPN, then one RoI sampler
+    per stage at IoU 0.5 / 0.6 / 0.7)."""
+    stage = lambda thr: dict(  # noqa: E731
+        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=thr, neg_iou_thr=thr,
+                      min_pos_iou=thr, match_low_quality=False, ignore_iof_thr=-1),
+        sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
+                     add_gt_as_proposals=True),
+        mask_size=28, pos_weight=-1, debug=False)
+    return dict(
+        rpn=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
+                               min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
+                 sampler=dict(type='RandomSampler', num=64, pos_fraction=0.5, neg_pos_ub=-1,
+                              add_gt_as_proposals=False),
+                 allowed_border=-1, pos_weight=-1, debug=False),
+        rpn_proposal=dict(nms_pre=200, max_per_img=100, nms=dict(type='nms', iou_threshold=0.7),
+                          min_bbox_size=0),
+        rcnn=[stage(0.5), stage(0.6), stage(0.7)])

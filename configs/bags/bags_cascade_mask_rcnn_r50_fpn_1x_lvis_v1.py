@@ -12,40 +12,11 @@
 #   python tools/test.py configs/bags/bags_cascade_mask_rcnn_r50_fpn_1x_lvis_v1.py \
 #          work_dirs/bags_cascade_mask_rcnn_r50_fpn_1x_lvis_v1/epoch_12.pth \
 #          --eval bbox segm
-_base_ = '../lvis/cascade_mask_rcnn_r50_fpn_1x_lvis_v1.py'
-num_classes = 1203
-stage_stds = [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
+_base_ = ['../lvis/cascade_mask_rcnn_r50_fpn_1x_lvis_v1.py', '../_base_/bags.py']
 model = dict(
-    roi_head=dict(
-        # the base's three stages (a list is replaced whole, so written out again) with
-        # the grouped classifier: 2 + 1203 classes + 4 "others" = 1209 outputs each
-        bbox_head=[
-            dict(type='BAGSBBoxHead', group_edges=(10, 100, 1000), others_ratio=8.0,
-                 in_channels=256, fc_out_channels=1024,
-                 roi_feat_size=7, num_classes=num_classes, reg_class_agnostic=True,
-                 bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
-                                 target_stds=stds),
-                 loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-                 loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
-            for stds in stage_stds]),
-    train_only=['roi_head.bbox_head.0.fc_cls', 'roi_head.bbox_head.1.fc_cls',
-                'roi_head.bbox_head.2.fc_cls'])
-
-# The stage-1 classifiers (1203 + 1 rows) do not fit the grouped ones, which start
-# re-initialised; each stage's training counts come from the training set.
-partial_load = dict(missing=['roi_head.bbox_head.*.train_instance_counts'],
-                    reinit=['roi_head.bbox_head.*.fc_cls.*'])
-
-# The BAGS authors' recipe (their cascade used it too): 12 epochs, SGD lr 0.01 for 16
-# images per batch, momentum 0.9, weight decay 1e-4, lr x0.1 after epochs 8 and 11, 500
-# linear warmup iterations from lr/3, gradient clipping at 35.
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
-    clip_grad=dict(max_norm=35, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[8, 11],
-         gamma=0.1)
-]
+    roi_head=dict(bbox_head={{_base_.bags_cascade_heads_lvis_v1}}),
+    train_only={{_base_.bags_cascade_train_only}})
+partial_load = {{_base_.bags_cascade_partial_load}}
+train_cfg = {{_base_.bags_train_cfg}}
+optim_wrapper = {{_base_.bags_optim_wrapper}}
+param_scheduler = {{_base_.bags_param_scheduler}}

@@ -6,17 +6,11 @@
 # The BAGS recipe of bags_mask_rcnn_r50_fpn_1x_lvis_v0.5.py (only fc_cls trains, from
 # the stage-1 weights, 12 epochs, steps at 8 and 11, lr half the stage-1 one) on the toy
 # model and data.
-_base_ = '../toy/mask_rcnn_r18c16_fpn_toy_lvis.py'
+_base_ = ['../toy/mask_rcnn_r18c16_fpn_toy_lvis.py', '../_base_/bags.py']
 
-model = dict(
-    roi_head=dict(bbox_head=dict(type='BAGSBBoxHead', group_edges=(10, 100, 1000),
-                                 others_ratio=8.0)),
-    train_only=['roi_head.bbox_head.fc_cls'])
-
-# From the stage-1 checkpoint: its fc_cls (C + 1 rows) does not fit the grouped one,
-# which starts re-initialised; the groups' training counts come from the training set.
-partial_load = dict(missing=['roi_head.bbox_head.train_instance_counts'],
-                    reinit=['roi_head.bbox_head.fc_cls.*'])
+model = dict(roi_head=dict(bbox_head={{_base_.bags_head}}),
+             train_only=['roi_head.bbox_head.fc_cls'])
+partial_load = {{_base_.bags_partial_load}}
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)

@@ -11,34 +11,12 @@
 #          --cfg-options load_from=STAGE1_CKPT
 #   python tools/test.py configs/bags/bags_mask_rcnn_r50_fpn_1x_lvis_v0.5.py \
 #          work_dirs/bags_mask_rcnn_r50_fpn_1x_lvis_v0.5/epoch_12.pth --eval bbox segm
-_base_ = '../lvis/mask_rcnn_r50_fpn_1x_lvis_v0.5.py'
-
+_base_ = ['../lvis/mask_rcnn_r50_fpn_1x_lvis_v0.5.py', '../_base_/bags.py']
 model = dict(
-    roi_head=dict(
-        # fc_cls: 2 (group 0: background / foreground) + 1230 classes + 4 "others" = 1236
-        bbox_head=dict(type='BAGSBBoxHead',
-                       group_edges=(10, 100, 1000),  # count groups [0,10) [10,100) ...
-                       others_ratio=8.0)),           # "others" RoIs kept per positive
+    roi_head=dict(bbox_head={{_base_.bags_head}}),
     # everything else (backbone, RPN, box regression, masks) stays the stage-1 model's
     train_only=['roi_head.bbox_head.fc_cls'])
-
-# The stage-1 fc_cls (1230 + 1 rows) does not fit the grouped one, which starts
-# re-initialised; the training counts that make the groups come from the training set
-# when training starts (and are saved with the head, so testing needs no training file).
-partial_load = dict(missing=['roi_head.bbox_head.train_instance_counts'],
-                    reinit=['roi_head.bbox_head.fc_cls.*'])
-
-# The BAGS authors' recipe: 12 epochs, SGD lr 0.01 for 16 images per batch (8 GPUs x 2;
-# scale it linearly, or --cfg-options auto_scale_lr.enable=True), momentum 0.9, weight
-# decay 1e-4, lr x0.1 after epochs 8 and 11, 500 linear warmup iterations from lr/3,
-# gradient clipping at 35.
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
-    clip_grad=dict(max_norm=35, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1.0 / 3, by_epoch=False, begin=0, end=500),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[8, 11],
-         gamma=0.1)
-]
+partial_load = {{_base_.bags_partial_load}}
+train_cfg = {{_base_.bags_train_cfg}}
+optim_wrapper = {{_base_.bags_optim_wrapper}}
+param_scheduler = {{_base_.bags_param_scheduler}}

@@ -67,14 +67,15 @@ class BAGSBBoxHead(Shared2FCBBoxHead):
     @property
     def groups(self) -> BagsGroups:
         """The grouping of the classes (from the held training counts)."""
+        if self._groups is not None:  # built once per set of counts (checked then)
+            return self._groups
         counts = self.train_instance_counts
         if bool((counts < 0).any()):
             raise RuntimeError(
                 'the BAGS head holds no training instance counts (roi_head.bbox_head.'
                 'train_instance_counts): the checkpoint is not a trained BAGS model. Train '
                 'one from a stage-1 checkpoint with a configs/bags/ config')
-        if self._groups is None:
-            self._groups = bags_groups(counts.cpu(), self.group_edges)
+        self._groups = bags_groups(counts.cpu(), self.group_edges)
         return self._groups
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:

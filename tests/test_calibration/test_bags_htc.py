@@ -18,7 +18,7 @@ from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import register_all_modules
 from mmdet.utils.checkpoint import load_state_dict, partial_load_of
 from data_testing import load_reference
-from detection_testing import make_batch
+from detection_testing import cascade_train_cfg, make_batch
 
 REPO = Path(__file__).resolve().parents[2]
 BAGS_HTC = str(REPO / 'configs/bags/bags_htc_r50_fpn_20e_lvis_{}.py')
@@ -26,24 +26,6 @@ NUM_CLASSES = 8  # the reference HTC's
 # groups (edges 10, 100, 1000): 1, 2, 3, 4, 1, 2, 2, 4
 COUNTS = [3, 40, 700, 2500, 9, 10, 99, 1000]
 FC_CLS = [f'roi_head.bbox_head.{i}.fc_cls' for i in range(3)]
-
-
-def _train_cfg():
-    stage = lambda thr: dict(  # noqa: E731
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=thr, neg_iou_thr=thr,
-                      min_pos_iou=thr, match_low_quality=False, ignore_iof_thr=-1),
-        sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
-                     add_gt_as_proposals=True),
-        mask_size=28, pos_weight=-1, debug=False)
-    return dict(
-        rpn=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
-                               min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
-                 sampler=dict(type='RandomSampler', num=64, pos_fraction=0.5, neg_pos_ub=-1,
-                              add_gt_as_proposals=False),
-                 allowed_border=-1, pos_weight=-1, debug=False),
-        rpn_proposal=dict(nms_pre=200, max_per_img=100, nms=dict(type='nms', iou_threshold=0.7),
-                          min_bbox_size=0),
-        rcnn=[stage(0.5), stage(0.6), stage(0.7)])
 
 
 def _is_trained(key: str) -> bool:
@@ -61,7 +43,7 @@ def bags_htc():
     assert roi.type == 'HybridTaskCascadeRoIHead' and roi.semantic_head is not None
     roi.bbox_head = [dict(head, type='BAGSBBoxHead') for head in roi.bbox_head]
     cfg.train_only = list(FC_CLS)
-    cfg.train_cfg = _train_cfg()
+    cfg.train_cfg = cascade_train_cfg()
     cfg.test_cfg.rcnn.score_thr = 1e-4  # the LVIS configs' threshold
     torch.manual_seed(0)
     model = MODELS.build(cfg)

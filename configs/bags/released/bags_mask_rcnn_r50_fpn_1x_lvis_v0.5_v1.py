@@ -7,8 +7,6 @@
 #          bags_r50_v1.pth --eval bbox segm
 # mmdetection v1's numerics (configs/legacy_1.x) and the original's test settings (score
 # threshold 1e-3, up to 300 detections, per-class NMS 0.5).
-_base_ = '../../legacy_1.x/mask_rcnn_r50_fpn_1x_lvis_v0.5_v1.py'
-model = dict(
-    roi_head=dict(bbox_head=dict(type='BAGSBBoxHead', group_edges=(10, 100, 1000),
-                                 others_ratio=8.0)),
-    test_cfg=dict(rcnn=dict(score_thr=1e-3)))
+_base_ = ['../../legacy_1.x/mask_rcnn_r50_fpn_1x_lvis_v0.5_v1.py', '../../_base_/bags.py']
+model = dict(roi_head=dict(bbox_head={{_base_.bags_head}}),
+             test_cfg=dict(rcnn=dict(score_thr=1e-3)))

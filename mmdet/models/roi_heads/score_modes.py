@@ -16,6 +16,8 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 from torch import Tensor
 
+from mmdet.utils.config_keys import check_keys
+
 SIMCAL_MODES = ('orig', 'cal', 'dual')
 CALIBRATED_MODES = ('cal', 'dual')  # those that need a SimCal calibration head
 POSTHOC_MODES = ('norcal', 'tau')
@@ -95,10 +97,7 @@ def instances_by_mode(sample) -> dict:
 
 def settings(given: Optional[dict], defaults: dict, key: str) -> dict:
     """``defaults`` updated by the config's ``given``; an unknown key is an error."""
-    unknown = set(given or {}) - set(defaults)
-    if unknown:
-        raise KeyError(f'model.roi_head.{key} has unknown keys {sorted(unknown)}; known: '
-                       f'{", ".join(defaults)}')
+    check_keys(given, defaults, f'model.roi_head.{key}')
     return {**defaults, **(given or {})}
 
 

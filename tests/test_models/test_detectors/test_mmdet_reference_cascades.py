@@ -13,7 +13,7 @@ import mmdet.models  # noqa: F401
 from mmdet.models.layers import unfolded_norms
 from mmdet.registry import MODELS
 from data_testing import load_reference, rle_to_masks
-from detection_testing import make_batch, predict_reference
+from detection_testing import cascade_train_cfg, make_batch, predict_reference
 
 # The file README's tolerances (scores 1e-4, masks within 5 pixels, boxes 1e-3 px), but
 # the cascade's boxes to 2e-3 px: three refinements amplify kernel rounding, and
@@ -64,29 +64,11 @@ def test_fast_inference_path_matches_the_plain_one(reference):
         assert (ours.masks.to_bitmap() != theirs.masks.to_bitmap()).sum() <= 20
 
 
-def _train_cfg(num_stages=3):
-    stage = lambda thr: dict(  # noqa: E731
-        assigner=dict(type='MaxIoUAssigner', pos_iou_thr=thr, neg_iou_thr=thr,
-                      min_pos_iou=thr, match_low_quality=False, ignore_iof_thr=-1),
-        sampler=dict(type='RandomSampler', num=64, pos_fraction=0.25, neg_pos_ub=-1,
-                     add_gt_as_proposals=True),
-        mask_size=28, pos_weight=-1, debug=False)
-    return dict(
-        rpn=dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.7, neg_iou_thr=0.3,
-                               min_pos_iou=0.3, match_low_quality=True, ignore_iof_thr=-1),
-                 sampler=dict(type='RandomSampler', num=64, pos_fraction=0.5, neg_pos_ub=-1,
-                              add_gt_as_proposals=False),
-                 allowed_border=-1, pos_weight=-1, debug=False),
-        rpn_proposal=dict(nms_pre=200, max_per_img=100, nms=dict(type='nms', iou_threshold=0.7),
-                          min_bbox_size=0),
-        rcnn=[stage(0.5), stage(0.6), stage(0.7)][:num_stages])
-
-
 @pytest.mark.parametrize('name', sorted(REFERENCES))
 def test_training_step_of_every_stage(name):
     from mmengine.structures import PixelData
     cfg = Config.fromstring(load_reference(REFERENCES[name][0])['config'], '.py').model
-    cfg.train_cfg = _train_cfg()
+    cfg.train_cfg = cascade_train_cfg()
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
